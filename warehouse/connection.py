@@ -30,3 +30,21 @@ def open_writer(target: str) -> duckdb.DuckDBPyConnection:
     for statement in create_all_ddl():
         conn.execute(statement)
     return conn
+
+
+def dbt_environment(target: str) -> dict[str, str]:
+    """The variables `dbt_project/profiles.yml` reads, derived from the one setting."""
+    if not is_postgres(target):
+        return {"CDS_DBT_TARGET": "duckdb", "CDS_WAREHOUSE": str(Path(target).resolve())}
+    from urllib.parse import unquote, urlsplit
+
+    url = urlsplit(target)
+    return {
+        "CDS_DBT_TARGET": "postgres",
+        "CDS_WAREHOUSE": target,
+        "CDS_PG_HOST": url.hostname or "127.0.0.1",
+        "CDS_PG_PORT": str(url.port or 5432),
+        "CDS_PG_USER": unquote(url.username or "postgres"),
+        "CDS_PG_PASSWORD": unquote(url.password or ""),
+        "CDS_PG_DBNAME": (url.path or "/").lstrip("/") or "postgres",
+    }

@@ -1,0 +1,28 @@
+"""Everything Dagster shows: `dagster dev -m orchestration.definitions`."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from orchestration.defs.ingestion import RAW_ASSETS, RELOADABLE
+from orchestration.defs.schedules import (
+    new_telecom_files,
+    nightly_job,
+    nightly_schedule,
+    reload_job,
+    telecom_job,
+)
+from orchestration.defs.transform import cds_dbt_models, dbt_resource
+from orchestration.resources import PipelineResource
+
+defs = dg.Definitions(
+    assets=[*RAW_ASSETS, cds_dbt_models],
+    jobs=[
+        nightly_job,
+        telecom_job,
+        *(reload_job(source, keys) for source, keys in RELOADABLE.items()),
+    ],
+    schedules=[nightly_schedule],
+    sensors=[new_telecom_files],
+    resources={"pipeline": PipelineResource(), "dbt": dbt_resource()},
+)

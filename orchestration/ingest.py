@@ -1,0 +1,213 @@
+"""One function per source that reads it with its connector and lands it in the warehouse.
+
+Plain functions (no Dagster): the Dagster assets call them, and so can a test or a script.
+Each records one `ops.run_log` row per dataset, also when the read fails.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from orchestration.settings import SOURCE_REQUIREMENTS, Settings
+from sources.batch import Batch, Rejected
+from warehouse.landing import Lander, LandingStats
+from warehouse.runlog import record_run
+from warehouse.schema import RAW_TABLES
+
+REFERENCE_FILES = {
+    "ref_don_vi_hanh_chinh": "don_vi_hanh_chinh.csv",
+    "ref_sap_xep_dvhc": "sap_xep_dvhc.csv",
+    "ref_co_quan": "co_quan.csv",
+    "ref_thon_ban": "thon_ban.csv",
+}
+PORTAL_DATASETS = ("dvc_procedures", "dvc_dossiers", "dvc_ratings")
+QLVB_DATASETS = ("qlvb_don_vi", "qlvb_van_ban", "qlvb_ho_so_cong_viec", "qlvb_cuoc_hop")
+TELECOM_DATASET = "telecom_coverage"
+SOURCE_DATASETS: dict[str, tuple[str, ...]] = {
+    "reference": tuple(REFERENCE_FILES),
+    "dvc": PORTAL_DATASETS,
+    "qlvb": QLVB_DATASETS,
+    "telecom": (TELECOM_DATASET,),
+}
+
+
+@contextmanager
+def logged(lander: Lander, dataset: str) -> Iterator[Callable[[LandingStats], None]]:
+    """Record the read of `dataset` in the run log, as failed if the body raises."""
+    started = datetime.now()
+    outcome: list[LandingStats] = []
+    try:
+        yield outcome.append
+    except BaseException as exc:
+        record_run(
+            lander.conn,
+            run_id=lander.run_id,
+            source=dataset,
+            started_at=started,
+            stats=outcome[0] if outcome else None,
+            status="failed",
+            error=f"{type(exc).__name__}: {exc}",
+        )
+        raise
+    record_run(
+        lander.conn,
+        run_id=lander.run_id,
+        source=dataset,
+        started_at=started,
+        stats=outcome[0] if outcome else None,
+        status="succeeded",
+    )
+
+
+def _with_file_version(batch: Batch, sha256: str) -> Batch:
+    for row in batch.rows:
+        row["file_sha256"] = sha256
+    return batch
+
+
+def ingest_reference(settings: Settings, lander: Lander) -> dict[str, LandingStats]:
+    """Land the four reference CSVs, each row versioned by its file's SHA-256."""
+    from sources.reference import read_reference
+
+    settings.require(*SOURCE_REQUIREMENTS["reference"])
+    folder = Path(settings.reference_dir or "")
+    batches = read_reference(folder)
+    results: dict[str, LandingStats] = {}
+    for dataset, file_name in REFERENCE_FILES.items():
+        with logged(lander, dataset) as done:
+            sha = hashlib.sha256((folder / file_name).read_bytes()).hexdigest()
+            stats = lander.land([_with_file_version(batches[dataset], sha)], dataset=dataset)
+            done(stats)
+            results[dataset] = stats
+    return results
+
+
+@dataclass(frozen=True)
+class PortalOptions:
+    page_size: int = 1000
+    full_reload: bool = False
+
+
+def ingest_portal(
+    settings: Settings, lander: Lander, dataset: str, options: PortalOptions = PortalOptions()
+) -> LandingStats:
+    """Land one portal listing from the last committed watermark (procedures: whole)."""
+    from sources.dvc_portal import PortalClient
+
+    settings.require(*SOURCE_REQUIREMENTS["dvc"])
+    client = PortalClient(
+        settings.dvc_base_url or "",
+        settings.dvc_client_id or "",
+        settings.dvc_client_secret or "",
+        page_size=options.page_size,
+    )
+    with logged(lander, dataset) as done:
+        since = None if options.full_reload else lander.watermark(dataset)
+        if dataset == "dvc_procedures":
+            batches = client.read_procedures()
+        elif dataset == "dvc_dossiers":
+            batches = client.read_dossiers(since, (settings.pii_key or "").encode())
+        else:
+            batches = client.read_ratings(since)
+        stats = lander.land(batches, dataset=dataset)
+        done(stats)
+    return stats
+
+
+def ingest_qlvb(
+    settings: Settings, lander: Lander, dataset: str, *, full_reload: bool = False
+) -> LandingStats:
+    """Land one table of the document system from the last committed key."""
+    from sources.qlvb import QlvbReader
+
+    settings.require(*SOURCE_REQUIREMENTS["qlvb"])
+    reader = QlvbReader(settings.qlvb_url or "")
+    table = dataset.removeprefix("qlvb_")
+    with logged(lander, dataset) as done:
+        watermark = None if full_reload else lander.watermark(dataset)
+        stats = lander.land(reader.read(table, watermark), dataset=dataset)
+        done(stats)
+    return stats
+
+
+def _known_villages(lander: Lander) -> set[str]:
+    rows = lander.conn.execute("SELECT DISTINCT ma_thon FROM raw.ref_thon_ban").fetchall()
+    return {r[0] for r in rows}
+
+
+def _split_unknown_villages(batch: Batch, known: set[str]) -> Batch:
+    rows: list[dict] = []
+    rejected = list(batch.rejected)
+    for row in batch.rows:
+        if row.get("ma_thon") in known:
+            rows.append(row)
+        else:
+            key = f"{row.get('nha_mang')}|{row.get('ky_bao_cao')}|{row.get('ma_thon')}"
+            reason = (
+                f"unknown_village: ma_thon={row.get('ma_thon')!r} is not in thon_ban.csv "
+                f"(file {row.get('file_name')}, row {row.get('row_number')})"
+            )
+            rejected.append(Rejected(key, reason, row))
+    return Batch(batch.dataset, rows, rejected, batch.watermark)
+
+
+def ingest_telecom(settings: Settings, lander: Lander, *, reread: bool = False) -> LandingStats:
+    """Read every feed file version not read before; record every file in the registry.
+
+    A file that cannot be read is recorded with its reason and does not stop the others.
+    Each file's rows and its registry entry commit together. `reread` reads every file
+    again (landing stays idempotent: rows already landed are not landed twice).
+    """
+    from sources.telecom import FeedFileError, read_feed, scan_folder
+
+    settings.require(*SOURCE_REQUIREMENTS["telecom"])
+    registry = RAW_TABLES["telecom_files"]
+    table = RAW_TABLES[TELECOM_DATASET]
+    with logged(lander, TELECOM_DATASET) as done:
+        known = _known_villages(lander)
+        seen = {
+            (name, sha)
+            for name, sha in lander.conn.execute(
+                "SELECT file_name, sha256 FROM raw.telecom_files"
+            ).fetchall()
+        }
+        total = LandingStats(TELECOM_DATASET)
+        for feed in scan_folder(Path(settings.telecom_dir or "")):
+            if (feed.name, feed.sha256) in seen and not reread:
+                continue
+            error: str | None = feed.problem
+            status = "not_a_feed" if error else "loaded"
+            batch = Batch(TELECOM_DATASET)
+            if not error:
+                try:
+                    batch = _split_unknown_villages(read_feed(feed), known)
+                except FeedFileError as exc:
+                    status, error = "failed", str(exc)
+            entry = [
+                feed.name,
+                feed.carrier,
+                feed.period,
+                feed.size,
+                feed.mtime,
+                feed.sha256,
+                status,
+                error,
+                len(batch.rows),
+                len(batch.rejected),
+                datetime.now(),
+                lander.run_id,
+            ]
+            placeholders = ", ".join("?" for _ in entry)
+            stats = lander.land_batch(
+                table,
+                batch,
+                extra_sql=[(f"INSERT INTO {registry.qualified} VALUES ({placeholders})", entry)],
+            )
+            total.add(stats)
+        done(total)
+    return total
