@@ -228,6 +228,7 @@ def simulate_serve(
 # -- run and demo -----------------------------------------------------------------------------
 def _print_outcome(outcome) -> None:  # noqa: ANN001 - orchestration.runner.RunOutcome
     click.echo(f"Run {outcome.run_id}: {'succeeded' if outcome.success else 'FAILED'}")
+    click.echo(f"  full log: {outcome.log_path}")
     if outcome.sources:
         click.echo(f"  {'source':<24} {'read':>10} {'landed':>10} {'quarantined':>12}  status")
         for source, read, landed, quarantined, status in outcome.sources:
@@ -236,16 +237,20 @@ def _print_outcome(outcome) -> None:  # noqa: ANN001 - orchestration.runner.RunO
         click.echo(f"  failed step {failure}", err=True)
 
 
-def _run_nightly() -> int:
+def _run_nightly(*, show_results: bool) -> int:
+    from orchestration.after_run import after_run
     from orchestration.runner import run_job
-    from orchestration.settings import SettingsError
+    from orchestration.settings import Settings, SettingsError
     from warehouse.connection import WarehouseError
 
     try:
+        click.echo("Running the nightly pipeline:")
         outcome = run_job("nightly")
+        _print_outcome(outcome)
+        report = after_run(Settings.load(), outcome, show_results=show_results)
     except (SettingsError, WarehouseError) as exc:
         _fail(str(exc))
-    _print_outcome(outcome)
+    click.echo(report.text)
     return 0 if outcome.success else 1
 
 
@@ -257,7 +262,7 @@ def run() -> None:
     quarantined records and warnings), non-zero when a blocking check failed or a source stayed
     unreachable after retries.
     """
-    sys.exit(_run_nightly())
+    sys.exit(_run_nightly(show_results=False))
 
 
 @main.command()
@@ -293,7 +298,7 @@ def demo(scale: float, seed: int, end: date | None, data: Path) -> None:
     with PortalServer(sources.portal_store) as server:
         click.echo(f"Portal API of the demo serving at {server.base_url}")
         os.environ.update(demo_environment(sources, server.base_url))
-        code = _run_nightly()
+        code = _run_nightly(show_results=True)
     sys.exit(code)
 
 
