@@ -1,0 +1,17 @@
+{#- Rows of the most recently loaded version of a reference file: the file_sha256 with the
+    greatest _loaded_at (reference files are replaced whole, never patched). -#}
+{% macro rows_of_latest_file(relation) -%}
+    select *
+    from {{ relation }}
+    where file_sha256 = (
+        select latest.file_sha256
+        from {{ relation }} as latest
+        order by latest._loaded_at desc, latest.file_sha256 desc
+        limit 1
+    )
+{%- endmacro %}
+
+{#- Watermark of an incremental model: the newest `column` it has seen (1900 when empty). -#}
+{% macro watermark(column) -%}
+    (select coalesce(max({{ column }}), cast('1900-01-01' as timestamp)) from {{ this }})
+{%- endmacro %}
