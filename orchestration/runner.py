@@ -95,7 +95,12 @@ def run_job(job_name: str = "nightly", terminal: TextIO = sys.stderr) -> RunOutc
                 "file": _logger_def("file", file_handler),
             }
         )
-        result = quiet_job.execute_in_process(instance=instance, raise_on_error=False)
+        # Loggers only replace Dagster's console logger when the run config names them.
+        result = quiet_job.execute_in_process(
+            instance=instance,
+            raise_on_error=False,
+            run_config={"loggers": {"steps": {}, "file": {}}},
+        )
         failures = [
             f"{event.step_key}: {event.event_specific_data.error.message.strip()}"
             for event in result.all_events

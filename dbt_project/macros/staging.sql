@@ -13,5 +13,8 @@
 
 {#- Watermark of an incremental model: the newest `column` it has seen (1900 when empty). -#}
 {% macro watermark(column) -%}
-    (select coalesce(max({{ column }}), cast('1900-01-01' as timestamp)) from {{ this }})
+    {#- Qualified, so a table built before the column existed fails clearly instead of the
+        name binding to the outer query. -#}
+    (select coalesce(max(seen.{{ column }}), cast('1900-01-01' as timestamp))
+     from {{ this }} as seen)
 {%- endmacro %}
