@@ -22,6 +22,7 @@ class FinishedRun(Protocol):
 @dataclass
 class AfterRun:
     published: Path | None = None
+    blocking_failures: list[str] = field(default_factory=list)
     lines: list[str] = field(default_factory=list)
 
     @property
@@ -43,6 +44,7 @@ def after_run(settings: Settings, run: FinishedRun, *, show_results: bool = Fals
     conn = open_writer(settings.warehouse)
     try:
         done.lines.append(summary.checks_summary(conn, run.run_id))
+        done.blocking_failures = summary.blocking_failures(conn, run.run_id)
         alerts = send_digests(conn, settings, run.run_id, outbox=outbox)
         done.lines += alerts.lines()
         if run.failures:
@@ -53,7 +55,7 @@ def after_run(settings: Settings, run: FinishedRun, *, show_results: bool = Fals
             if year is not None:
                 done.lines.append(summary.top_of_rankings(conn, year))
             done.lines.append(summary.province_against_targets(conn))
-        if run.success and not is_postgres(settings.warehouse):
+        if run.success and not done.blocking_failures and not is_postgres(settings.warehouse):
             done.published = publish_snapshot(Path(settings.warehouse), conn=conn)
             done.lines.append(
                 f"Published the warehouse for readers: {done.published} "

@@ -251,7 +251,13 @@ def _run_nightly(*, show_results: bool) -> int:
     except (SettingsError, WarehouseError) as exc:
         _fail(str(exc))
     click.echo(report.text)
-    return 0 if outcome.success else 1
+    if report.blocking_failures:
+        click.echo(
+            "Blocking quality checks failed, the marts were not published from that data: "
+            + "; ".join(report.blocking_failures),
+            err=True,
+        )
+    return 0 if outcome.success and not report.blocking_failures else 1
 
 
 @main.command()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dagster as dg
 
 from orchestration.defs.ingestion import RAW_ASSETS, RELOADABLE
+from orchestration.defs.quality import QUALITY_CHECKS, STAGING_CHECKS
 from orchestration.defs.schedules import (
     new_telecom_files,
     nightly_job,
@@ -17,6 +18,7 @@ from orchestration.resources import PipelineResource
 
 defs = dg.Definitions(
     assets=[*RAW_ASSETS, cds_dbt_models],
+    asset_checks=[*QUALITY_CHECKS, *STAGING_CHECKS],
     jobs=[
         nightly_job,
         telecom_job,

@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 
 from orchestration.settings import SOURCE_REQUIREMENTS, Settings
-from sources.batch import Batch, Rejected
+from sources.batch import Batch
 from warehouse.landing import Lander, LandingStats
 from warehouse.runlog import record_run
 from warehouse.schema import RAW_TABLES
@@ -72,6 +72,7 @@ def _with_file_version(batch: Batch, sha256: str) -> Batch:
 
 def ingest_reference(settings: Settings, lander: Lander) -> dict[str, LandingStats]:
     """Land the four reference CSVs, each row versioned by its file's SHA-256."""
+    from expectations import ReferenceSets, validate_batch
     from sources.reference import read_reference
 
     settings.require(*SOURCE_REQUIREMENTS["reference"])
@@ -81,7 +82,9 @@ def ingest_reference(settings: Settings, lander: Lander) -> dict[str, LandingSta
     for dataset, file_name in REFERENCE_FILES.items():
         with logged(lander, dataset) as done:
             sha = hashlib.sha256((folder / file_name).read_bytes()).hexdigest()
-            stats = lander.land([_with_file_version(batches[dataset], sha)], dataset=dataset)
+            # Rules within each row only: the reference data is what others are checked against.
+            batch = validate_batch(_with_file_version(batches[dataset], sha), ReferenceSets())
+            stats = lander.land([batch], dataset=dataset)
             done(stats)
             results[dataset] = stats
     return results
@@ -97,6 +100,7 @@ def ingest_portal(
     settings: Settings, lander: Lander, dataset: str, options: PortalOptions = PortalOptions()
 ) -> LandingStats:
     """Land one portal listing from the last committed watermark (procedures: whole)."""
+    from expectations import load_reference_sets, validate_batches
     from sources.dvc_portal import PortalClient
 
     settings.require(*SOURCE_REQUIREMENTS["dvc"])
@@ -114,7 +118,8 @@ def ingest_portal(
             batches = client.read_dossiers(since, (settings.pii_key or "").encode())
         else:
             batches = client.read_ratings(since)
-        stats = lander.land(batches, dataset=dataset)
+        gated = validate_batches(batches, load_reference_sets(lander.conn))
+        stats = lander.land(gated, dataset=dataset)
         done(stats)
     return stats
 
@@ -123,6 +128,7 @@ def ingest_qlvb(
     settings: Settings, lander: Lander, dataset: str, *, full_reload: bool = False
 ) -> LandingStats:
     """Land one table of the document system from the last committed key."""
+    from expectations import load_reference_sets, validate_batches
     from sources.qlvb import QlvbReader
 
     settings.require(*SOURCE_REQUIREMENTS["qlvb"])
@@ -130,30 +136,10 @@ def ingest_qlvb(
     table = dataset.removeprefix("qlvb_")
     with logged(lander, dataset) as done:
         watermark = None if full_reload else lander.watermark(dataset)
-        stats = lander.land(reader.read(table, watermark), dataset=dataset)
+        gated = validate_batches(reader.read(table, watermark), load_reference_sets(lander.conn))
+        stats = lander.land(gated, dataset=dataset)
         done(stats)
     return stats
-
-
-def _known_villages(lander: Lander) -> set[str]:
-    rows = lander.conn.execute("SELECT DISTINCT ma_thon FROM raw.ref_thon_ban").fetchall()
-    return {r[0] for r in rows}
-
-
-def _split_unknown_villages(batch: Batch, known: set[str]) -> Batch:
-    rows: list[dict] = []
-    rejected = list(batch.rejected)
-    for row in batch.rows:
-        if row.get("ma_thon") in known:
-            rows.append(row)
-        else:
-            key = f"{row.get('nha_mang')}|{row.get('ky_bao_cao')}|{row.get('ma_thon')}"
-            reason = (
-                f"unknown_village: ma_thon={row.get('ma_thon')!r} is not in thon_ban.csv "
-                f"(file {row.get('file_name')}, row {row.get('row_number')})"
-            )
-            rejected.append(Rejected(key, reason, row))
-    return Batch(batch.dataset, rows, rejected, batch.watermark)
 
 
 def ingest_telecom(settings: Settings, lander: Lander, *, reread: bool = False) -> LandingStats:
@@ -163,13 +149,14 @@ def ingest_telecom(settings: Settings, lander: Lander, *, reread: bool = False) 
     Each file's rows and its registry entry commit together. `reread` reads every file
     again (landing stays idempotent: rows already landed are not landed twice).
     """
+    from expectations import load_reference_sets, validate_batch
     from sources.telecom import FeedFileError, read_feed, scan_folder
 
     settings.require(*SOURCE_REQUIREMENTS["telecom"])
     registry = RAW_TABLES["telecom_files"]
     table = RAW_TABLES[TELECOM_DATASET]
     with logged(lander, TELECOM_DATASET) as done:
-        known = _known_villages(lander)
+        refs = load_reference_sets(lander.conn)
         seen = {
             (name, sha)
             for name, sha in lander.conn.execute(
@@ -185,7 +172,7 @@ def ingest_telecom(settings: Settings, lander: Lander, *, reread: bool = False) 
             batch = Batch(TELECOM_DATASET)
             if not error:
                 try:
-                    batch = _split_unknown_villages(read_feed(feed), known)
+                    batch = validate_batch(read_feed(feed), refs)
                 except FeedFileError as exc:
                     status, error = "failed", str(exc)
             entry = [

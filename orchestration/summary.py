@@ -55,6 +55,18 @@ def checks_summary(conn: Any, run_id: str) -> str:
     return text
 
 
+def blocking_failures(conn: Any, run_id: str) -> list[str]:
+    """`dataset: check` of every blocking check that failed in this run."""
+    if not _exists(conn, "quality", "check_results"):
+        return []
+    rows = conn.execute(
+        "SELECT DISTINCT dataset, check_name FROM quality.check_results "
+        "WHERE run_id = ? AND severity = 'blocking' AND NOT passed ORDER BY 1, 2",
+        [run_id],
+    ).fetchall()
+    return [f"{dataset}: {check}" for dataset, check in rows]
+
+
 def latest_full_year(conn: Any, today: date | None = None) -> int | None:
     """The latest year with an index that is over (the current year is provisional)."""
     this_year = (today or date.today()).year

@@ -1,5 +1,8 @@
 """Raw assets: one per source entity, grouped per source, landing through `warehouse/`."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import dagster as dg
 
 from orchestration.ingest import (
@@ -14,13 +17,30 @@ from orchestration.ingest import (
     ingest_telecom,
 )
 from orchestration.resources import PipelineResource
+from sources.dvc_portal import PortalError
+from sources.qlvb import QlvbError
 from warehouse.landing import LandingStats
 
-# Sources fail transiently (maintenance windows, dropped connections): retry the step a few
-# times with growing, jittered delays before the run gives up.
-SOURCE_RETRY = dg.RetryPolicy(
-    max_retries=3, delay=10, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS
+# Sources fail transiently (maintenance windows, dropped connections): after the connector's
+# own retries, the step is retried a few times with growing delays before the run gives up.
+# Other errors (a bug, a bad setting) fail at once.
+STEP_RETRIES = 3
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    PortalError,
+    QlvbError,
+    ConnectionError,
+    TimeoutError,
 )
+
+
+@contextmanager
+def retry_transient(context: dg.AssetExecutionContext) -> Iterator[None]:
+    try:
+        yield
+    except TRANSIENT_ERRORS as exc:
+        wait = min(10 * 2**context.retry_number, 300)
+        context.log.warning(f"transient source error, step retried in {wait} s: {exc}")
+        raise dg.RetryRequested(max_retries=STEP_RETRIES, seconds_to_wait=wait) from exc
 
 
 class IngestConfig(dg.Config):
@@ -43,11 +63,10 @@ def _metadata(stats: LandingStats) -> dict[str, dg.MetadataValue]:
         dg.AssetSpec(["raw", ds], group_name="reference", description=f"Reference file {f}.")
         for ds, f in REFERENCE_FILES.items()
     ],
-    retry_policy=SOURCE_RETRY,
 )
 def reference_files(context: dg.AssetExecutionContext, pipeline: PipelineResource):
     """The reference CSVs of CDS_REFERENCE_DIR, each row versioned by its file's SHA-256."""
-    with pipeline.lander(context.run_id) as lander:
+    with retry_transient(context), pipeline.lander(context.run_id) as lander:
         results = ingest_reference(pipeline.settings(), lander)
     for dataset, stats in results.items():
         yield dg.MaterializeResult(asset_key=["raw", dataset], metadata=_metadata(stats))
@@ -57,13 +76,12 @@ def _portal_asset(dataset: str) -> dg.AssetsDefinition:
     @dg.asset(
         key=["raw", dataset],
         group_name="dvc_portal",
-        retry_policy=SOURCE_RETRY,
         description=f"Portal listing `{dataset}` (raw, every version), read incrementally.",
     )
     def _asset(
         context: dg.AssetExecutionContext, config: IngestConfig, pipeline: PipelineResource
     ) -> dg.MaterializeResult:
-        with pipeline.lander(context.run_id) as lander:
+        with retry_transient(context), pipeline.lander(context.run_id) as lander:
             stats = ingest_portal(
                 pipeline.settings(), lander, dataset, PortalOptions(full_reload=config.full_reload)
             )
@@ -76,14 +94,13 @@ def _qlvb_asset(dataset: str) -> dg.AssetsDefinition:
     @dg.asset(
         key=["raw", dataset],
         group_name="qlvb",
-        retry_policy=SOURCE_RETRY,
         description=f"Document-system table `{dataset.removeprefix('qlvb_')}` (raw, every "
         "version), read by keyset from the last committed key.",
     )
     def _asset(
         context: dg.AssetExecutionContext, config: IngestConfig, pipeline: PipelineResource
     ) -> dg.MaterializeResult:
-        with pipeline.lander(context.run_id) as lander:
+        with retry_transient(context), pipeline.lander(context.run_id) as lander:
             stats = ingest_qlvb(
                 pipeline.settings(), lander, dataset, full_reload=config.full_reload
             )
@@ -107,13 +124,12 @@ def _qlvb_asset(dataset: str) -> dg.AssetsDefinition:
             "period, size, modification time, SHA-256, status and error.",
         ),
     ],
-    retry_policy=SOURCE_RETRY,
 )
 def telecom_feeds(
     context: dg.AssetExecutionContext, config: IngestConfig, pipeline: PipelineResource
 ):
     """Every feed file version not read before, each with its registry entry."""
-    with pipeline.lander(context.run_id) as lander:
+    with retry_transient(context), pipeline.lander(context.run_id) as lander:
         stats = ingest_telecom(pipeline.settings(), lander, reread=config.full_reload)
     yield dg.MaterializeResult(asset_key=["raw", TELECOM_DATASET], metadata=_metadata(stats))
     yield dg.MaterializeResult(asset_key=["raw", "telecom_files"])
