@@ -303,8 +303,12 @@ def demo(scale: float, seed: int, end: date | None, data: Path) -> None:
     )
     with PortalServer(sources.portal_store) as server:
         click.echo(f"Portal API of the demo serving at {server.base_url}")
-        os.environ.update(demo_environment(sources, server.base_url))
+        os.environ.update(demo_environment(sources, server.base_url, os.environ))
         code = _run_nightly(show_results=True)
+    if code == 0:
+        from orchestration.cli_serving import report
+
+        click.get_current_context().invoke(report)
     sys.exit(code)
 
 

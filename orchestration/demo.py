@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date
 from pathlib import Path
 
@@ -13,6 +13,7 @@ from sources.simulator.generate import DemoSources, generate
 
 DEMO_CLIENT_ID = "cds"
 DEMO_CLIENT_SECRET = "cds-secret"
+DEMO_FALLBACK_MAILBOX = "trungtam.cds@dienbien.gov.vn"
 
 
 def ensure_demo_sources(
@@ -47,9 +48,13 @@ def _pii_key(root: Path) -> str:
     return path.read_text().strip()
 
 
-def demo_environment(sources: DemoSources, portal_url: str) -> dict[str, str]:
-    """The CDS_* settings that point the pipeline at the demo sources."""
+def demo_environment(
+    sources: DemoSources, portal_url: str, current: Mapping[str, str]
+) -> dict[str, str]:
+    """The CDS_* settings that point the pipeline at the demo sources; alerts about data no
+    agency owns go to the demo's own fallback mailbox unless one is configured."""
     return {
+        "CDS_ALERT_FALLBACK_TO": current.get("CDS_ALERT_FALLBACK_TO") or DEMO_FALLBACK_MAILBOX,
         "CDS_DVC_BASE_URL": portal_url,
         "CDS_DVC_CLIENT_ID": DEMO_CLIENT_ID,
         "CDS_DVC_CLIENT_SECRET": DEMO_CLIENT_SECRET,
