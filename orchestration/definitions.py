@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from orchestration.defs.after_runs import after_nightly_success, alert_on_nightly_failure
 from orchestration.defs.ingestion import RAW_ASSETS, RELOADABLE
 from orchestration.defs.quality import QUALITY_CHECKS, STAGING_CHECKS
 from orchestration.defs.schedules import (
@@ -25,6 +26,6 @@ defs = dg.Definitions(
         *(reload_job(source, keys) for source, keys in RELOADABLE.items()),
     ],
     schedules=[nightly_schedule],
-    sensors=[new_telecom_files],
+    sensors=[new_telecom_files, after_nightly_success, alert_on_nightly_failure],
     resources={"pipeline": PipelineResource(), "dbt": dbt_resource()},
 )
