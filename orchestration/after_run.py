@@ -1,6 +1,7 @@
 """What follows every nightly run, whoever started it (`cds run`, `cds demo`, the daemon):
-alert the owners of bad data, alert the fallback mailbox of a failed run, and publish the
-warehouse for readers after a successful one."""
+alert the owners of bad data, alert the fallback mailbox of a failed run, and after a
+successful one publish the warehouse for readers (DuckDB: a read-only snapshot; PostgreSQL:
+the analysts' read-only role and its grants)."""
 
 from __future__ import annotations
 
@@ -55,12 +56,23 @@ def after_run(settings: Settings, run: FinishedRun, *, show_results: bool = Fals
             if year is not None:
                 done.lines.append(summary.top_of_rankings(conn, year))
             done.lines.append(summary.province_against_targets(conn))
-        if run.success and not done.blocking_failures and not is_postgres(settings.warehouse):
-            done.published = publish_snapshot(Path(settings.warehouse), conn=conn)
-            done.lines.append(
-                f"Published the warehouse for readers: {done.published} "
-                '(cds query "SQL", cds report)'
-            )
+        if run.success and not done.blocking_failures:
+            if is_postgres(settings.warehouse):
+                # PostgreSQL serves readers itself: analysts read through a read-only role.
+                from warehouse.postgres import ANALYST_ROLE, grant_analyst_role
+
+                schemas = grant_analyst_role(conn)
+                done.lines.append(
+                    f"Analysts read the warehouse through the read-only role {ANALYST_ROLE} "
+                    f"(SELECT on {', '.join(schemas) or 'no schema yet'}; "
+                    f"GRANT {ANALYST_ROLE} TO <login role>)"
+                )
+            else:
+                done.published = publish_snapshot(Path(settings.warehouse), conn=conn)
+                done.lines.append(
+                    f"Published the warehouse for readers: {done.published} "
+                    '(cds query "SQL", cds report)'
+                )
     finally:
         conn.close()
     return done

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from warehouse.dialect import dialect_of, round_to
 from warehouse.query import QueryResult, format_table
 
 RANKING_GROUPS = {
@@ -98,7 +99,7 @@ def province_against_targets(conn: Any, target_year: int = 2025) -> str:
     for indicators the catalogue computes per agency only, how many agencies met it."""
     result = _result(
         conn,
-        """
+        f"""
         WITH targeted AS (
             SELECT ma_chi_tieu AS indicator_code,
                    string_agg(DISTINCT toan_tu || ' ' || CAST(gia_tri AS VARCHAR)
@@ -115,7 +116,8 @@ def province_against_targets(conn: Any, target_year: int = 2025) -> str:
                    count(*) FILTER (WHERE meets_target IS NOT NULL) AS judged
             FROM year_values WHERE unit_type = 'agency' GROUP BY 1
         )
-        SELECT d.indicator_code, d.name_vi, round(p.value, 1) AS value, t.target,
+        SELECT d.indicator_code, d.name_vi, {round_to("p.value", 1, dialect_of(conn))} AS value,
+               t.target,
                CASE WHEN p.meets_target THEN 'đạt'
                     WHEN NOT p.meets_target THEN 'chưa đạt'
                     WHEN a.judged > 0 THEN CAST(a.met AS VARCHAR) || '/'

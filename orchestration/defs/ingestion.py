@@ -72,10 +72,16 @@ def reference_files(context: dg.AssetExecutionContext, pipeline: PipelineResourc
         yield dg.MaterializeResult(asset_key=["raw", dataset], metadata=_metadata(stats))
 
 
+# Row rules check codes against the reference data valid at each record's date: every source
+# lands after the reference files of the same run.
+REFERENCE_KEYS = [dg.AssetKey(["raw", dataset]) for dataset in REFERENCE_FILES]
+
+
 def _portal_asset(dataset: str) -> dg.AssetsDefinition:
     @dg.asset(
         key=["raw", dataset],
         group_name="dvc_portal",
+        deps=REFERENCE_KEYS,
         description=f"Portal listing `{dataset}` (raw, every version), read incrementally.",
     )
     def _asset(
@@ -94,6 +100,7 @@ def _qlvb_asset(dataset: str) -> dg.AssetsDefinition:
     @dg.asset(
         key=["raw", dataset],
         group_name="qlvb",
+        deps=REFERENCE_KEYS,
         description=f"Document-system table `{dataset.removeprefix('qlvb_')}` (raw, every "
         "version), read by keyset from the last committed key.",
     )
@@ -114,7 +121,7 @@ def _qlvb_asset(dataset: str) -> dg.AssetsDefinition:
         dg.AssetSpec(
             ["raw", TELECOM_DATASET],
             group_name="telecom",
-            deps=[dg.AssetKey(["raw", "ref_thon_ban"])],
+            deps=REFERENCE_KEYS,
             description="Carriers' monthly coverage rows of every feed file version read.",
         ),
         dg.AssetSpec(
