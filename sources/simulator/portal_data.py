@@ -31,7 +31,7 @@ How the data behaves (all deterministic from `seed`):
   id) whose timestamps are all converted to UTC and served with `Z`.
 - Ids: a dossier is `<ma_co_quan>-<yymmdd>-<nnnn>` (agency, day of reception, that
   agency's sequence of the day); a rating is `DG-<ma_ho_so>`.
-- Planted (recorded in the manifest, source `dvc`): one agency's week at ~5% of its usual
+- Planted (recorded in the manifest, source `dvc`): one agency's week at ~2% of its usual
   volume (`volume_collapse`, a district committee in spring 2025, or a commune committee
   in 2026 when the range starts later); and, with `plant_anomalies`, a procedure served
   twice (`duplicate`), dossiers finished before received (`date_order`), with an unknown
@@ -52,6 +52,7 @@ import os
 import random
 import sqlite3
 import zlib
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -720,18 +721,28 @@ class VolumeCollapse:
         return agency == self.agency and self.first_day <= day <= self.last_day
 
 
+# Share of its usual dossiers the collapsed agency still receives during the planted week.
+COLLAPSE_KEPT = 0.02
+
+
 def volume_collapse(world: World, seed: int, start: date) -> VolumeCollapse:
-    """One agency receives ~5% of its usual dossiers for one week (seed and start only)."""
+    """One agency receives ~2% of its usual dossiers for one week (seed and start only)."""
     rng = _rng(seed, "collapse")
     first = date(2025, 3, 3) + timedelta(weeks=rng.randrange(0, 15))
+    # The most populous unit's committee files the most dossiers: even at a small demo
+    # scale its usual week is large enough for a collapse to stand out from chance.
+    population: dict[str, int] = defaultdict(int)
     if start <= first:
-        agency = rng.choice([a for a in world.agencies if a.group == "UBND_HUYEN"])
+        for figures in world.figures_for(first.year):
+            population[world.district_of(figures.commune_code)] += figures.population
+        agency = world.district_committee(max(population, key=population.__getitem__))
     else:
         first = max(date(2026, 3, 2), start + timedelta(days=(7 - start.weekday()) % 7 + 28))
         first += timedelta(weeks=rng.randrange(0, 8))
-        agency = rng.choice(
-            [a for a in world.agencies if a.group == "UBND_XA" and a.in_force(first)]
-        )
+        for figures in world.figures_for(first.year):
+            population[figures.commune_code] += figures.population
+        communes = [c for c in population if world.unit(c).in_force(first)]
+        agency = world.agency_for_commune(max(communes, key=population.__getitem__), first)
     return VolumeCollapse(agency.code, first, first + timedelta(days=6))
 
 
@@ -1144,8 +1155,9 @@ def write_portal_store(
                 "dvc_dossiers",
                 "volume_collapse",
                 collapse.agency,
-                f"agency {collapse.agency} received about 5% of its usual dossiers from "
-                f"{collapse.first_day.isoformat()} to {collapse.last_day.isoformat()}",
+                f"agency {collapse.agency} received about {COLLAPSE_KEPT:.0%} of its usual "
+                f"dossiers from {collapse.first_day.isoformat()} to "
+                f"{collapse.last_day.isoformat()}",
             )
         if plants is not None:
             _record_plants(manifest, plants)
@@ -1256,7 +1268,7 @@ def _write_dossiers(
             else:
                 agency = committee
             dossier = _draw_dossier(rng, seed, day_index, procedure, agency, unit)
-            if collapse.applies(agency.code, day) and rng.random() > 0.05:
+            if collapse.applies(agency.code, day) and rng.random() > COLLAPSE_KEPT:
                 continue
             number = sequence.get(agency.code, 0) + 1
             sequence[agency.code] = number
