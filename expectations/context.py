@@ -10,6 +10,7 @@ import pandas as pd
 from expectations import sql as q
 from expectations.rules import DatasetSpec, RowRule
 from expectations.settings import QualitySettings
+from warehouse.dialect import dialect_of
 
 
 @dataclass
@@ -19,6 +20,11 @@ class CheckContext:
     settings: QualitySettings
     run_id: str = ""
     _cache: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def dialect(self) -> str:
+        """The SQL dialect of the warehouse the checks run on (warehouse/dialect.py)."""
+        return dialect_of(self.conn)
 
     @property
     def E(self) -> Any:  # noqa: N802 - mirrors `great_expectations.expectations as E`

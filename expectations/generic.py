@@ -71,10 +71,10 @@ def key_version_unique(
         spec = ctx.spec
         group = ", ".join(f"t.{c}" for c in spec.key_columns)
         dupes = (
-            f"SELECT any_value(CAST({spec.key_sql} AS VARCHAR)) AS k, count(*) - 1 AS extra "
+            f"SELECT min(CAST({spec.key_sql} AS VARCHAR)) AS k, count(*) - 1 AS extra "
             f"FROM {q.table_from(spec)} GROUP BY {group} HAVING count(*) > 1"
         )
-        raw_extra = int(ctx.scalar(f"SELECT coalesce(sum(extra), 0) FROM ({dupes})") or 0)
+        raw_extra = int(ctx.scalar(f"SELECT coalesce(sum(extra), 0) FROM ({dupes}) AS d") or 0)
         where = "q.reason LIKE '%duplicate: %'"
         quarantined = int(
             ctx.scalar(
@@ -222,7 +222,19 @@ def invalid_share(dataset: str) -> TableRule:
     )
 
 
-_DUCKDB_TYPES = {"INT": "INTEGER", "INT4": "INTEGER", "INT8": "BIGINT", "STRING": "VARCHAR"}
+# Type names as DuckDB spells them, from other spellings of the same types (PostgreSQL's
+# information_schema among them).
+_DUCKDB_TYPES = {
+    "INT": "INTEGER",
+    "INT4": "INTEGER",
+    "INT8": "BIGINT",
+    "STRING": "VARCHAR",
+    "TEXT": "VARCHAR",
+    "CHARACTER VARYING": "VARCHAR",
+    "TIMESTAMP WITHOUT TIME ZONE": "TIMESTAMP",
+    "DOUBLE PRECISION": "DOUBLE",
+    "FLOAT8": "DOUBLE",
+}
 
 
 def schema_readable(dataset: str, expected: tuple[tuple[str, str], ...] | None = None) -> TableRule:

@@ -87,7 +87,7 @@ def in_force(table: dict[str, tuple[date, date]], codes: pd.Series, days: pd.Ser
 def _intervals(conn: Any, table: str, code: str) -> dict[str, tuple[date, date]]:
     sql = (
         f"SELECT {code}, min(hieu_luc_tu), max(coalesce(hieu_luc_den, DATE '9999-12-31')) "
-        f"FROM ({LATEST_FILE_SQL.format(table=table)}) WHERE {code} IS NOT NULL GROUP BY 1"
+        f"FROM ({LATEST_FILE_SQL.format(table=table)}) AS f WHERE {code} IS NOT NULL GROUP BY 1"
     )
     return {
         c: (start or date(1900, 1, 1), end or OPEN_END)
@@ -99,7 +99,7 @@ def load_reference_sets(conn: Any) -> ReferenceSets:
     """The latest raw.ref_* files as code sets (empty sets when a file was never loaded)."""
     villages: dict[int, set[str]] = {}
     sql = (
-        f"SELECT DISTINCT nam, ma_thon FROM ({LATEST_FILE_SQL.format(table='ref_thon_ban')}) "
+        f"SELECT DISTINCT nam, ma_thon FROM ({LATEST_FILE_SQL.format(table='ref_thon_ban')}) AS f "
         "WHERE nam IS NOT NULL AND ma_thon IS NOT NULL"
     )
     for year, village in conn.execute(sql).fetchall():

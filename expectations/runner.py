@@ -27,6 +27,7 @@ from expectations.rules import (
     TableRule,
 )
 from expectations.settings import QualitySettings
+from warehouse.dialect import hash_join_plans
 
 log = logging.getLogger(__name__)
 
@@ -262,15 +263,16 @@ def run_suite(
     chosen = [rule for rule in spec.rules if only is None or rule.name in only]
     row_rules = [r for r in chosen if isinstance(r, RowRule)]
     by_name: dict[str, CheckOutcome] = {}
-    if row_rules:
-        try:
-            by_name.update({o.check_name: o for o in evaluate_row_rules(row_rules, ctx)})
-        except Exception as exc:  # noqa: BLE001 - e.g. the table cannot be read at all
-            log.warning("row rules of %s could not run", dataset, exc_info=True)
-            by_name.update({r.name: _finish(r, ctx, _raiser(exc)) for r in row_rules})
-    for rule in chosen:
-        if isinstance(rule, TableRule):
-            by_name[rule.name] = run_rule(rule, ctx)
+    with hash_join_plans(conn):
+        if row_rules:
+            try:
+                by_name.update({o.check_name: o for o in evaluate_row_rules(row_rules, ctx)})
+            except Exception as exc:  # noqa: BLE001 - e.g. the table cannot be read at all
+                log.warning("row rules of %s could not run", dataset, exc_info=True)
+                by_name.update({r.name: _finish(r, ctx, _raiser(exc)) for r in row_rules})
+        for rule in chosen:
+            if isinstance(rule, TableRule):
+                by_name[rule.name] = run_rule(rule, ctx)
     outcomes = [by_name[rule.name] for rule in chosen]
     log.info("suite %s: %d checks in %.2fs", dataset, len(outcomes), time.perf_counter() - started)
     return outcomes

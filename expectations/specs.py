@@ -7,17 +7,23 @@ from typing import Any
 
 from expectations.generic import standard_rules
 from expectations.rules import BLOCKING, DatasetSpec, RowRule, TableRule
+from warehouse.dialect import json_text, try_int
 from warehouse.schema import RAW_TABLES
 
 
 def payload(field: str) -> str:
     """A field of a quarantined record's payload (JSON text), as SQL."""
-    return f"json_extract_string(q.payload, '$.{field}')"
+    return json_text("q.payload", field)
 
 
 def payload_year(field: str) -> str:
     """The year of a date field of a quarantined record (None when it does not parse)."""
-    return f"try_cast(substr({payload(field)}, 1, 4) AS INTEGER)"
+    return try_int(f"substr({payload(field)}, 1, 4)")
+
+
+def year_of(expr: str) -> str:
+    """The calendar year of a DATE or TIMESTAMP expression, as SQL (INTEGER)."""
+    return f"CAST(EXTRACT(YEAR FROM {expr}) AS INTEGER)"
 
 
 def key_of(*columns: str) -> Callable[[dict[str, Any]], str | None]:

@@ -1,8 +1,9 @@
 """SQL the table-level checks share: the reference CTEs, open quarantine, and the one scan
 that counts every row rule of a dataset per agency and year.
 
-Everything here runs in DuckDB and returns small frames (one row per agency and year, per
-month, per file...): the big tables never leave the database.
+Everything here runs in the warehouse (SQL that DuckDB and PostgreSQL both run, see
+warehouse/dialect.py) and returns small frames (one row per agency and year, per month, per
+file...): the big tables never leave the database.
 """
 
 from __future__ import annotations
@@ -20,30 +21,32 @@ def latest_file(table: str) -> str:
 
 
 # Reference codes as the rules use them (latest reference file; one validity interval per
-# code). DuckDB inlines CTEs a query does not use, so every query may carry all of them.
+# code). Neither engine evaluates a CTE a query does not use, so every query may carry all.
 REF_CTES: tuple[tuple[str, str], ...] = (
     (
         "ref_agency",
         "SELECT ma_co_quan AS code, min(hieu_luc_tu) AS vf, "
-        "max(coalesce(hieu_luc_den, DATE '9999-12-31')) AS vt, any_value(nhom) AS nhom "
-        f"FROM ({latest_file('ref_co_quan')}) WHERE ma_co_quan IS NOT NULL GROUP BY 1",
+        "max(coalesce(hieu_luc_den, DATE '9999-12-31')) AS vt, min(nhom) AS nhom "
+        f"FROM ({latest_file('ref_co_quan')}) AS f WHERE ma_co_quan IS NOT NULL GROUP BY 1",
     ),
     (
         "ref_unit",
         "SELECT ma_dvhc AS code, min(hieu_luc_tu) AS vf, "
         "max(coalesce(hieu_luc_den, DATE '9999-12-31')) AS vt "
-        f"FROM ({latest_file('ref_don_vi_hanh_chinh')}) WHERE ma_dvhc IS NOT NULL GROUP BY 1",
+        f"FROM ({latest_file('ref_don_vi_hanh_chinh')}) AS f WHERE ma_dvhc IS NOT NULL GROUP BY 1",
     ),
     (
         "ref_village",
-        f"SELECT DISTINCT nam, ma_thon FROM ({latest_file('ref_thon_ban')}) "
+        f"SELECT DISTINCT nam, ma_thon FROM ({latest_file('ref_thon_ban')}) AS f "
         "WHERE nam IS NOT NULL AND ma_thon IS NOT NULL",
     ),
     (
         # The figures year a report year uses: itself, else the latest earlier, else the first.
+        # (a join, not a subquery per year: PostgreSQL would run that for every joined row)
         "village_year",
-        "SELECT y, coalesce((SELECT max(nam) FROM ref_village WHERE nam <= y), "
-        "(SELECT min(nam) FROM ref_village)) AS fig_year FROM range(1990, 2101) r(y)",
+        "SELECT r.y, coalesce(max(v.nam), (SELECT min(nam) FROM ref_village)) AS fig_year "
+        "FROM generate_series(1990, 2100) AS r(y) "
+        "LEFT JOIN (SELECT DISTINCT nam FROM ref_village) AS v ON v.nam <= r.y GROUP BY r.y",
     ),
 )
 
@@ -120,7 +123,7 @@ def scan_sql(spec: DatasetSpec) -> str:
         ]
     )
     return with_ctes(
-        f"SELECT {select}\nFROM {table_from(spec)}\n{joins_of(spec, rules)}\nGROUP BY ALL"
+        f"SELECT {select}\nFROM {table_from(spec)}\n{joins_of(spec, rules)}\nGROUP BY 1, 2"
     )
 
 
@@ -131,7 +134,7 @@ def quarantine_sql(spec: DatasetSpec) -> str:
         for i, r in enumerate(spec.row_rules)
     ]
     select = ",\n  ".join(["agency_code", "year", "count(*) AS quarantined", *counts])
-    return with_ctes(f"SELECT {select}\nFROM qopen AS q\nGROUP BY ALL", open_quarantine(spec))
+    return with_ctes(f"SELECT {select}\nFROM qopen AS q\nGROUP BY 1, 2", open_quarantine(spec))
 
 
 def sample_sql(spec: DatasetSpec, rule: RowRule, limit: int) -> str:
@@ -145,6 +148,6 @@ def sample_sql(spec: DatasetSpec, rule: RowRule, limit: int) -> str:
         f"WHERE {reason_filter(rule)} ORDER BY k LIMIT {limit}"
     )
     return with_ctes(
-        f"SELECT k FROM (({raw}) UNION ({quarantined})) ORDER BY k LIMIT {limit}",
+        f"SELECT k FROM (({raw}) UNION ({quarantined})) AS u ORDER BY k LIMIT {limit}",
         open_quarantine(spec),
     )

@@ -8,6 +8,7 @@ import pandas as pd
 
 from expectations import sql as q
 from expectations.rules import Facts, TableRule
+from warehouse.dialect import round_to
 
 if TYPE_CHECKING:
     from expectations.context import CheckContext
@@ -41,8 +42,8 @@ def volume_sql(table: str, agency: str, day: str, key: str, weeks: int, where: s
         ("span", "SELECT min(day) AS lo, max(day) AS hi FROM daily"),
         (
             "days",
-            "SELECT CAST(r.range AS DATE) AS day "
-            "FROM span, range(span.lo, span.hi + INTERVAL 1 DAY, INTERVAL 1 DAY) AS r",
+            "SELECT CAST(r.d AS DATE) AS day FROM span, generate_series(CAST(span.lo AS "
+            "TIMESTAMP), CAST(span.hi AS TIMESTAMP), INTERVAL '1 day') AS r(d)",
         ),
         ("province", "SELECT day, sum(n) AS total FROM daily GROUP BY day"),
         (
@@ -53,7 +54,8 @@ def volume_sql(table: str, agency: str, day: str, key: str, weeks: int, where: s
         ),
         (
             "g",
-            "SELECT grid.agency_code, grid.day, isodow(grid.day) AS dow, "
+            "SELECT grid.agency_code, grid.day, CAST(EXTRACT(ISODOW FROM grid.day) AS INTEGER) "
+            "AS dow, "
             "CAST(date_trunc('week', grid.day) AS DATE) AS week, "
             "coalesce(daily.n, 0) AS n, coalesce(province.total, 0) AS total FROM grid "
             "LEFT JOIN daily ON daily.agency_code = grid.agency_code AND daily.day = grid.day "
@@ -63,13 +65,15 @@ def volume_sql(table: str, agency: str, day: str, key: str, weeks: int, where: s
             "baseline",
             "SELECT *, sum(n) OVER w AS base_n, sum(total) OVER w AS base_total, "
             "count(*) OVER w AS base_days FROM g WINDOW w AS (PARTITION BY agency_code, dow "
-            f"ORDER BY day RANGE BETWEEN INTERVAL {7 * weeks} DAY PRECEDING "
-            "AND INTERVAL 1 DAY PRECEDING)",
+            f"ORDER BY day RANGE BETWEEN INTERVAL '{7 * weeks} days' PRECEDING "
+            "AND INTERVAL '1 day' PRECEDING)",
         ),
     )
     body = (
         "SELECT agency_code, week, count(*) AS days, sum(n) AS observed, "
-        "sum(CASE WHEN base_total > 0 THEN total * base_n / base_total ELSE 0 END) AS expected, "
+        # In floating point on both engines (PostgreSQL would divide NUMERIC sums exactly).
+        "sum(CASE WHEN base_total > 0 THEN CAST(total AS DOUBLE PRECISION) * base_n / base_total "
+        "ELSE 0 END) AS expected, "
         "min(coalesce(base_days, 0)) AS baseline_days "
         "FROM baseline GROUP BY 1, 2 ORDER BY 1, 2"
     )
@@ -146,18 +150,20 @@ def every_agency_present(
             ),
             (
                 "years",
-                "SELECT r.range AS y FROM span, range(year(span.lo), year(span.hi) + 1) AS r",
+                "SELECT r.y FROM span, generate_series(CAST(EXTRACT(YEAR FROM span.lo) AS "
+                "INTEGER), CAST(EXTRACT(YEAR FROM span.hi) AS INTEGER)) AS r(y)",
             ),
             (
                 "expected",
                 "SELECT a.code AS agency_code, CAST(years.y AS INTEGER) AS year, "
-                "date_diff('day', greatest(a.vf, make_date(years.y, 1, 1), span.lo), "
-                "least(a.vt, make_date(years.y, 12, 31), span.hi)) + 1 AS days_in_force "
+                "(least(a.vt, make_date(years.y, 12, 31), span.hi) "
+                "- greatest(a.vf, make_date(years.y, 1, 1), span.lo)) + 1 AS days_in_force "
                 f"FROM ref_agency AS a, years, span WHERE a.nhom IN ({listed})",
             ),
             (
                 "counted",
-                f"SELECT {agency} AS agency_code, CAST(year({day}) AS INTEGER) AS year, "
+                f"SELECT {agency} AS agency_code, CAST(EXTRACT(YEAR FROM {day}) AS INTEGER) "
+                "AS year, "
                 f"count(*) AS records FROM {table} GROUP BY 1, 2",
             ),
         )
@@ -167,8 +173,9 @@ def every_agency_present(
                 # Records a day in force: the agency's own rate over the data's range, or its
                 # group's when it has no record at all.
                 "rates",
-                "SELECT e.agency_code, any_value(a.nhom) AS nhom, "
-                "sum(e.days_in_force) AS days, coalesce(sum(c.records), 0) AS records "
+                "SELECT e.agency_code, min(a.nhom) AS nhom, "
+                "CAST(sum(e.days_in_force) AS DOUBLE PRECISION) AS days, "
+                "CAST(coalesce(sum(c.records), 0) AS DOUBLE PRECISION) AS records "
                 "FROM expected AS e JOIN ref_agency AS a ON a.code = e.agency_code "
                 "LEFT JOIN counted AS c USING (agency_code, year) "
                 "WHERE e.days_in_force > 0 GROUP BY 1",
@@ -180,8 +187,13 @@ def every_agency_present(
         )
         body = (
             "SELECT e.agency_code, e.year, e.days_in_force, coalesce(c.records, 0) AS records, "
-            "round(e.days_in_force * CASE WHEN r.records > 0 THEN r.records / r.days "
-            "ELSE gr.rate END, 1) AS expected_records "
+            + round_to(
+                "e.days_in_force * CASE WHEN r.records > 0 THEN r.records / r.days "
+                "ELSE gr.rate END",
+                1,
+                ctx.dialect,
+            )
+            + " AS expected_records "
             "FROM expected AS e LEFT JOIN counted AS c USING (agency_code, year) "
             "JOIN rates AS r ON r.agency_code = e.agency_code "
             "JOIN group_rates AS gr ON gr.nhom = r.nhom "

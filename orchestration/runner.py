@@ -79,13 +79,13 @@ def log_folder(settings: Settings) -> Path:
 
 
 def run_job(job_name: str = "nightly", terminal: TextIO = sys.stderr) -> RunOutcome:
-    from orchestration.definitions import defs
-
     settings = Settings.load()
     if is_postgres(settings.warehouse):
         # A server that refuses connections fails the run here, in one line, before any
         # source is read (WarehouseError), rather than in every step.
         open_writer(settings.warehouse).close()
+    from orchestration.definitions import defs
+
     folder = log_folder(settings)
     folder.mkdir(parents=True, exist_ok=True)
     log_path = folder / f"{job_name}-{time.strftime('%Y%m%dT%H%M%S')}.log"

@@ -19,6 +19,7 @@ from typing import Any
 import pyarrow as pa
 
 from sources.batch import Batch, Rejected
+from warehouse.dialect import POSTGRES, dialect_of
 from warehouse.schema import QUALITY_TABLES, RAW_TABLES, Table
 
 QUARANTINE = QUALITY_TABLES["quarantine"]
@@ -89,7 +90,8 @@ def _reason_rule(reason: str) -> str:
 
 
 class Lander:
-    """Writes batches into one DuckDB-compatible connection (the warehouse's writer)."""
+    """Writes batches into the warehouse's writer connection (DuckDB, or PostgreSQL through
+    `warehouse.postgres.PostgresConnection`)."""
 
     def __init__(self, conn: Any, run_id: str) -> None:
         self.conn = conn
@@ -121,6 +123,8 @@ class Lander:
         arrow = pa.Table.from_pylist(
             [{c: r.get(c) for c in columns} for r in records], schema=table.arrow_schema()
         )
+        if dialect_of(self.conn) == POSTGRES:
+            return self.conn.insert_new(table, arrow)
         view = f"_landing_{table.name}"
         self.conn.register(view, arrow)
         try:

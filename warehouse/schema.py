@@ -21,6 +21,15 @@ _ARROW_TYPES: dict[str, pa.DataType] = {
     "TIMESTAMP": pa.timestamp("us"),
 }
 
+# The few type names PostgreSQL spells otherwise (DuckDB's are the reference).
+_POSTGRES_TYPES: dict[str, str] = {"DOUBLE": "DOUBLE PRECISION"}
+
+
+def sql_type(name: str, dialect: str = "duckdb") -> str:
+    """A column type of this module in the SQL of `dialect` (`duckdb` or `postgres`)."""
+    return _POSTGRES_TYPES.get(name, name) if dialect == "postgres" else name
+
+
 LOAD_COLUMNS: tuple[tuple[str, str], ...] = (("_load_id", "VARCHAR"), ("_loaded_at", "TIMESTAMP"))
 
 
@@ -46,8 +55,8 @@ class Table:
     def arrow_schema(self) -> pa.Schema:
         return pa.schema([(name, _ARROW_TYPES[sql_type]) for name, sql_type in self.columns])
 
-    def ddl(self) -> str:
-        cols = ", ".join(f'"{name}" {sql_type}' for name, sql_type in self.columns)
+    def ddl(self, dialect: str = "duckdb") -> str:
+        cols = ", ".join(f'"{name}" {sql_type(kind, dialect)}' for name, kind in self.columns)
         return f"CREATE TABLE IF NOT EXISTS {self.qualified} ({cols})"
 
 
@@ -266,6 +275,8 @@ ALL_TABLES: tuple[Table, ...] = (
 SCHEMAS: tuple[str, ...] = ("raw", "quality", "ops")
 
 
-def create_all_ddl() -> list[str]:
+def create_all_ddl(dialect: str = "duckdb") -> list[str]:
     """Statements that create every schema and table the pipeline writes (idempotent)."""
-    return [f"CREATE SCHEMA IF NOT EXISTS {s}" for s in SCHEMAS] + [t.ddl() for t in ALL_TABLES]
+    return [f"CREATE SCHEMA IF NOT EXISTS {s}" for s in SCHEMAS] + [
+        t.ddl(dialect) for t in ALL_TABLES
+    ]

@@ -14,6 +14,8 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from warehouse.dialect import hash_join_plans
+
 log = logging.getLogger(__name__)
 MAX_KEYS = 10
 
@@ -28,6 +30,7 @@ class AgencyShare:
 def _rows_sql(spec: Any, rule: Any | None) -> str:
     """Failing (agency, key) pairs: rows of the table breaking the rule, then open quarantine."""
     from expectations import sql as q
+    from warehouse.dialect import first_values
 
     parts = []
     if rule is not None:
@@ -43,8 +46,8 @@ def _rows_sql(spec: Any, rule: Any | None) -> str:
     )
     union = "\nUNION ALL\n".join(f"({p})" for p in parts)
     return q.with_ctes(
-        f"SELECT agency_code, count(*) AS failed, min(k, {MAX_KEYS}) AS keys "
-        f"FROM ({union}) GROUP BY 1 ORDER BY 1 NULLS FIRST",
+        f"SELECT agency_code, count(*) AS failed, {first_values('k', MAX_KEYS)} AS keys "
+        f"FROM ({union}) AS failing GROUP BY 1 ORDER BY 1 NULLS FIRST",
         q.open_quarantine(spec),
     )
 
@@ -63,7 +66,8 @@ def breakdown(conn: Any, dataset: str, check_name: str) -> list[AgencyShare] | N
     if rule is None and check_name != f"{dataset}.quarantined_records":
         return None
     try:
-        rows = conn.execute(_rows_sql(spec, rule)).fetchall()
+        with hash_join_plans(conn):
+            rows = conn.execute(_rows_sql(spec, rule)).fetchall()
     except Exception:  # noqa: BLE001 - a breakdown that cannot run only loses precision
         log.warning("no per-agency breakdown of %s", check_name, exc_info=True)
         return None

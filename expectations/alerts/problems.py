@@ -27,6 +27,7 @@ from expectations.alerts.catalogue import (
     indicators,
     rule_kind,
 )
+from warehouse.dialect import dialect_of, first_values, json_text, json_valid
 from warehouse.schema import RAW_TABLES
 
 MAX_EXAMPLES = 3
@@ -103,9 +104,10 @@ def parse_problem_key(key: str) -> tuple[str, str, str | None]:
 def load_contacts(conn: Any) -> dict[str, AgencyContact]:
     """Every agency of the latest loaded `raw.ref_co_quan` row per agency code."""
     rows = conn.execute(
-        "SELECT ma_co_quan, ten, email_dau_moi FROM raw.ref_co_quan "
-        "QUALIFY row_number() OVER (PARTITION BY ma_co_quan "
-        "ORDER BY _loaded_at DESC NULLS LAST, hieu_luc_tu DESC NULLS LAST) = 1"
+        "SELECT ma_co_quan, ten, email_dau_moi FROM (SELECT ma_co_quan, ten, email_dau_moi, "
+        "row_number() OVER (PARTITION BY ma_co_quan "
+        "ORDER BY _loaded_at DESC NULLS LAST, hieu_luc_tu DESC NULLS LAST) AS newest "
+        "FROM raw.ref_co_quan) AS latest WHERE newest = 1"
     ).fetchall()
     return {
         code: AgencyContact(code, name or code, (email or "").strip() or None)
@@ -204,9 +206,9 @@ class _AgencyResolver:
         keys = sorted(set(keys))
         if not keys:
             return {}
-        agency = ", ".join(f"json_extract_string(payload, '$.{f}')" for f in _PAYLOAD_AGENCY_FIELDS)
+        valid = json_valid("payload", dialect_of(self.conn))
         rows = self._query(
-            f"SELECT record_key, CASE WHEN json_valid(payload) THEN coalesce({agency}) END "
+            f"SELECT record_key, CASE WHEN {valid} THEN coalesce({_payload_agency()}) END "
             "FROM quality.quarantine WHERE record_key IN (SELECT unnest(?)) AND dataset = ?",
             keys,
             base_dataset(dataset),
@@ -272,38 +274,47 @@ _RULE = r"^[a-z][a-z0-9_]*:"
 _QUARANTINE_SQL = """
 WITH q AS (
     SELECT row_number() OVER () AS rid, dataset, record_key, coalesce(reason, '') AS reason,
-        CASE WHEN json_valid(payload) THEN coalesce({agency}) END AS agency,
-        CASE WHEN dataset = 'dvc_ratings' AND json_valid(payload)
-            THEN json_extract_string(payload, '$.ma_ho_so') END AS dossier
-    FROM quality.quarantine WHERE run_id = $run_id
+        CASE WHEN {valid} THEN coalesce({agency}) END AS agency,
+        CASE WHEN dataset = 'dvc_ratings' AND {valid} THEN {dossier} END AS dossier
+    FROM quality.quarantine WHERE run_id = ?
 ), d AS (
-    SELECT ma_ho_so, any_value(ma_co_quan) AS agency FROM raw.dvc_dossiers
+    SELECT ma_ho_so, min(ma_co_quan) AS agency FROM raw.dvc_dossiers
     WHERE ma_ho_so IN (SELECT dossier FROM q WHERE dossier IS NOT NULL) GROUP BY ma_ho_so
 ), parts AS (
     SELECT q.rid, q.dataset, q.record_key, coalesce(q.agency, d.agency) AS agency,
-        regexp_matches(q.reason, '(^|; ){rule}') AS has_rule,
-        unnest(string_split(q.reason, '; ')) AS part
+        q.reason ~ '(^|; ){rule}' AS has_rule,
+        unnest(string_to_array(q.reason, '; ')) AS part
     FROM q LEFT JOIN d ON d.ma_ho_so = q.dossier
+), named AS (
+    SELECT dataset,
+        CASE WHEN part ~ '{rule}' THEN split_part(part, ':', 1) ELSE 'rejected' END AS rule,
+        agency, rid, record_key, part
+    FROM parts WHERE part ~ '{rule}' OR NOT has_rule
 )
-SELECT dataset,
-    CASE WHEN regexp_matches(part, '{rule}') THEN split_part(part, ':', 1) ELSE 'rejected' END,
-    agency, count(DISTINCT rid), min(record_key, 10),
-    list_distinct(flatten(list(regexp_extract_all(part, '[a-z_][a-z0-9_]*'))))
-FROM parts WHERE regexp_matches(part, '{rule}') OR NOT has_rule
-GROUP BY ALL
+SELECT dataset, rule, agency, count(DISTINCT rid), {keys}, array_agg(DISTINCT part)
+FROM named GROUP BY 1, 2, 3
 """
+_WORD = re.compile(r"[a-z_][a-z0-9_]*")
+
+
+def _payload_agency() -> str:
+    """The first agency field a quarantined payload names, as SQL."""
+    return ", ".join(json_text("payload", f) for f in _PAYLOAD_AGENCY_FIELDS)
 
 
 def read_quarantine(
     conn: Any, run_id: str, resolver: _AgencyResolver
 ) -> dict[tuple[str, str, str | None], QuarantineGroup]:
     """The run's quarantined records grouped by (dataset, rule, owning agency)."""
-    agency = ", ".join(f"json_extract_string(payload, '$.{f}')" for f in _PAYLOAD_AGENCY_FIELDS)
-    sql = _QUARANTINE_SQL.format(agency=agency, rule=_RULE)
+    sql = _QUARANTINE_SQL.format(
+        valid=json_valid("payload", dialect_of(conn)),
+        agency=_payload_agency(),
+        dossier=json_text("payload", "ma_ho_so"),
+        rule=_RULE,
+        keys=first_values("record_key", 10),
+    )
     groups: dict[tuple[str, str, str | None], QuarantineGroup] = {}
-    for dataset, rule, named, count, keys, words in conn.execute(
-        sql, {"run_id": run_id}
-    ).fetchall():
+    for dataset, rule, named, count, keys, parts in conn.execute(sql, [run_id]).fetchall():
         # An unknown code is no owner: its records join the dataset's unowned group.
         owner = resolver.known(named)
         group = groups.setdefault((dataset, rule, owner), QuarantineGroup(dataset, rule, owner))
@@ -311,7 +322,8 @@ def read_quarantine(
         group.keys |= {str(k) for k in keys or [] if k is not None}
         table = RAW_TABLES.get(base_dataset(dataset))
         if table is not None:
-            group.fields |= set(words or []) & set(table.column_names)
+            words = {w for part in parts or [] if part for w in _WORD.findall(part)}
+            group.fields |= words & set(table.column_names)
     return groups
 
 

@@ -15,7 +15,7 @@ def file_loaded(dataset: str, file_name: str) -> TableRule:
     """Blocking: without the file every code check is skipped and no indicator is right."""
 
     def compute(ctx: CheckContext) -> Facts:
-        rows = ctx.df(f"SELECT count(*) AS rows FROM ({q.latest_file(dataset)})")
+        rows = ctx.df(f"SELECT count(*) AS rows FROM ({q.latest_file(dataset)}) AS f")
         return Facts(
             rows,
             [ctx.E.ExpectColumnValuesToBeBetween(column="rows", min_value=1)],

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from expectations import builders as b
-from expectations.specs import payload, payload_year, raw_spec
+from expectations.specs import payload, payload_year, raw_spec, year_of
 from expectations.table_rules import every_agency_present, volume
 
 DATASET = "dvc_dossiers"
@@ -23,7 +23,7 @@ SPEC = raw_spec(
     key_columns=("ma_ho_so",),
     key_sql="t.ma_ho_so",
     agency_sql="t.ma_co_quan",
-    year_sql="year(t.ngay_tiep_nhan)",
+    year_sql=year_of("t.ngay_tiep_nhan"),
     quarantine_agency_sql=payload("ma_co_quan"),
     quarantine_year_sql=payload_year("ngay_tiep_nhan"),
     freshness_sql="t.updated_at",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from expectations import builders as b
-from expectations.specs import payload_year, raw_spec
+from expectations.specs import payload_year, raw_spec, year_of
 
 DATASET = "dvc_ratings"
 LEVELS = ("RAT_HAI_LONG", "HAI_LONG", "BINH_THUONG", "KHONG_HAI_LONG")
@@ -11,7 +11,7 @@ LEVELS = ("RAT_HAI_LONG", "HAI_LONG", "BINH_THUONG", "KHONG_HAI_LONG")
 # The agency of a rating is the agency of the dossier it rates; a dossier quarantined at
 # landing is known to the portal (its rating is not an orphan).
 _DOSSIER = (
-    "LEFT JOIN (SELECT ma_ho_so, any_value(ma_co_quan) AS ma_co_quan FROM raw.dvc_dossiers "
+    "LEFT JOIN (SELECT ma_ho_so, min(ma_co_quan) AS ma_co_quan FROM raw.dvc_dossiers "
     "GROUP BY ma_ho_so) AS dossier ON dossier.ma_ho_so = t.ma_ho_so"
 )
 _QUARANTINED_DOSSIER = (
@@ -24,7 +24,7 @@ SPEC = raw_spec(
     key_columns=("ma_danh_gia",),
     key_sql="t.ma_danh_gia",
     agency_sql="dossier.ma_co_quan",
-    year_sql="year(t.ngay_danh_gia)",
+    year_sql=year_of("t.ngay_danh_gia"),
     joins=(_DOSSIER,),
     quarantine_year_sql=payload_year("ngay_danh_gia"),
     freshness_sql="t.updated_at",

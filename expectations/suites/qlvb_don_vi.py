@@ -8,6 +8,7 @@ from expectations import builders as b
 from expectations import sql as q
 from expectations.rules import Facts, TableRule
 from expectations.specs import payload, raw_spec
+from warehouse.dialect import try_bigint
 
 if TYPE_CHECKING:
     from expectations.context import CheckContext
@@ -42,7 +43,7 @@ SPEC = raw_spec(
     DATASET,
     key_columns=("id",),
     key_sql="CAST(t.id AS VARCHAR)",
-    key_match_sql="t.id = try_cast(q.record_key AS BIGINT)",
+    key_match_sql=f"t.id = {try_bigint('q.record_key')}",
     agency_sql="t.ma_don_vi",
     quarantine_agency_sql=payload("ma_don_vi"),
     row_rules=(

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from expectations import builders as b
-from expectations.specs import payload, payload_year, raw_spec
+from expectations.specs import payload, payload_year, raw_spec, year_of
+from warehouse.dialect import try_bigint
 
 DATASET = "qlvb_ho_so_cong_viec"
 
@@ -11,9 +12,9 @@ SPEC = raw_spec(
     DATASET,
     key_columns=("id",),
     key_sql="CAST(t.id AS VARCHAR)",
-    key_match_sql="t.id = try_cast(q.record_key AS BIGINT)",
+    key_match_sql=f"t.id = {try_bigint('q.record_key')}",
     agency_sql="t.ma_don_vi",
-    year_sql="year(t.ngay_mo)",
+    year_sql=year_of("t.ngay_mo"),
     quarantine_agency_sql=payload("ma_don_vi"),
     quarantine_year_sql=payload_year("ngay_mo"),
     freshness_sql="t.ngay_cap_nhat",

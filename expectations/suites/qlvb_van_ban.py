@@ -5,8 +5,9 @@ from __future__ import annotations
 from expectations import builders as b
 from expectations.gx_runtime import column
 from expectations.rules import RowRule
-from expectations.specs import payload, payload_year, raw_spec
+from expectations.specs import payload, payload_year, raw_spec, year_of
 from expectations.table_rules import every_agency_present, volume
+from warehouse.dialect import try_bigint
 
 DATASET = "qlvb_van_ban"
 
@@ -27,9 +28,9 @@ SPEC = raw_spec(
     DATASET,
     key_columns=("id",),
     key_sql="CAST(t.id AS VARCHAR)",
-    key_match_sql="t.id = try_cast(q.record_key AS BIGINT)",
+    key_match_sql=f"t.id = {try_bigint('q.record_key')}",
     agency_sql="t.ma_don_vi",
-    year_sql="year(t.ngay_van_ban)",
+    year_sql=year_of("t.ngay_van_ban"),
     quarantine_agency_sql=payload("ma_don_vi"),
     quarantine_year_sql=payload_year("ngay_van_ban"),
     freshness_sql="t.ngay_cap_nhat",

@@ -21,7 +21,7 @@ def _contact_present(ctx: CheckContext) -> Facts:
     frame = ctx.df(
         "SELECT ma_co_quan AS agency_code, "
         "coalesce(trim(email_dau_moi), '') LIKE '%_@_%' AS has_contact "
-        f"FROM ({latest_file(DATASET)}) "
+        f"FROM ({latest_file(DATASET)}) AS f "
         "WHERE ? BETWEEN hieu_luc_tu AND coalesce(hieu_luc_den, DATE '9999-12-31') ORDER BY 1",
         [day],
     )

@@ -9,6 +9,7 @@ from expectations.rules import Facts, RowRule, TableRule
 from expectations.specs import raw_spec
 from expectations.sql import latest_file
 from expectations.suites._reference import file_loaded
+from warehouse.dialect import round_to
 
 if TYPE_CHECKING:
     from expectations.context import CheckContext
@@ -30,8 +31,8 @@ share_in_range = RowRule(
 
 def _shares_sum_to_one(ctx: CheckContext) -> Facts:
     frame = ctx.df(
-        "SELECT ma_dvhc_cu, round(sum(ty_le_dan_so), 9) AS total, "
-        f"abs(sum(ty_le_dan_so) - 1) AS deviation FROM ({latest_file(DATASET)}) "
+        f"SELECT ma_dvhc_cu, {round_to('sum(ty_le_dan_so)', 9, ctx.dialect)} AS total, "
+        f"abs(sum(ty_le_dan_so) - 1) AS deviation FROM ({latest_file(DATASET)}) AS f "
         "GROUP BY 1 ORDER BY 1"
     )
     return Facts(

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from expectations import builders as b
-from expectations.specs import raw_spec
+from expectations.specs import payload, raw_spec
 from expectations.suites._reference import file_loaded
+from warehouse.dialect import try_int
 
 DATASET = "ref_thon_ban"
 
@@ -14,7 +15,7 @@ SPEC = raw_spec(
     latest_file_only=True,
     ranks_agencies=False,
     year_sql="t.nam",
-    quarantine_year_sql="try_cast(json_extract_string(q.payload, '$.nam') AS INTEGER)",
+    quarantine_year_sql=try_int(payload("nam")),
     row_rules=(
         b.not_negative(DATASET, ("so_ho", "dan_so", "dan_so_tu_15")),
         b.at_most(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from expectations import builders as b
 from expectations.rules import DatasetSpec, RowRule
-from expectations.specs import staging_spec
+from expectations.specs import staging_spec, year_of
 from expectations.suites.dvc_dossiers import CHANNELS, STATUSES
 
 DOSSIERS = "stg_dvc__dossiers"
@@ -27,7 +27,7 @@ def _village_known(model: str) -> RowRule:
         "Integrity: village_code is a village of thon_ban.csv (of the report's year or the "
         "latest earlier one).",
         joins=(
-            "LEFT JOIN village_year AS vy ON vy.y = year(t.report_month)",
+            f"LEFT JOIN village_year AS vy ON vy.y = {year_of('t.report_month')}",
             "LEFT JOIN ref_village AS village ON village.nam = vy.fig_year "
             "AND village.ma_thon = t.village_code",
         ),
@@ -52,7 +52,7 @@ STAGING_SPECS: dict[str, DatasetSpec] = {
             ),
             key_columns=("dossier_id",),
             agency_sql="t.agency_code",
-            year_sql="year(t.received_at)",
+            year_sql=year_of("t.received_at"),
             row_rules=(
                 b.enum(DOSSIERS, "channel", CHANNELS),
                 b.enum(DOSSIERS, "status", STATUSES),
@@ -87,7 +87,7 @@ STAGING_SPECS: dict[str, DatasetSpec] = {
             ),
             key_columns=("document_id",),
             agency_sql="t.agency_code",
-            year_sql="year(t.document_date)",
+            year_sql=year_of("t.document_date"),
             row_rules=(
                 b.enum(DOCUMENTS, "direction", ("DI", "DEN")),
                 b.enum(DOCUMENTS, "form", ("DIEN_TU", "GIAY")),
@@ -116,7 +116,7 @@ STAGING_SPECS: dict[str, DatasetSpec] = {
                 ("smartphone_subscribers", "BIGINT"),
             ),
             key_columns=("carrier", "report_period", "village_code"),
-            year_sql="year(t.report_month)",
+            year_sql=year_of("t.report_month"),
             ranks_agencies=False,
             row_rules=(
                 b.not_negative(

@@ -11,13 +11,15 @@ from expectations import sql as q
 from expectations.reference import ReferenceSets
 from expectations.rules import Facts, RowRule, TableRule
 from expectations.specs import raw_spec
+from warehouse.dialect import try_int, try_month_start
 
 if TYPE_CHECKING:
     from expectations.context import CheckContext
 
 DATASET = "telecom_coverage"
 COUNTS = ("so_ho_cap_quang", "so_thue_bao", "so_thue_bao_smartphone")
-_PERIOD_START = "try_strptime(t.ky_bao_cao || '-01', '%Y-%m-%d')"
+_PERIOD_START = try_month_start("t.ky_bao_cao")
+_REPORT_YEAR = try_int("left(t.ky_bao_cao, 4)")
 
 
 def _report_year(period: Any) -> int | None:
@@ -52,7 +54,7 @@ village_code_known = RowRule(
     derive=_derive_village_known,
     needs=("villages",),
     joins=(
-        "LEFT JOIN village_year AS vy ON vy.y = try_cast(left(t.ky_bao_cao, 4) AS INTEGER)",
+        f"LEFT JOIN village_year AS vy ON vy.y = {_REPORT_YEAR}",
         "LEFT JOIN ref_village AS village ON village.nam = vy.fig_year "
         "AND village.ma_thon = t.ma_thon",
     ),
@@ -79,8 +81,10 @@ def _every_village_reported(ctx: CheckContext) -> Facts:
         ),
         (
             "months",
-            "SELECT strftime(r.range, '%Y-%m') AS m, year(r.range) AS y "
-            "FROM bounds, range(bounds.lo, bounds.hi + INTERVAL 1 DAY, INTERVAL 1 MONTH) AS r",
+            "SELECT left(CAST(CAST(r.d AS DATE) AS VARCHAR), 7) AS m, "
+            "CAST(EXTRACT(YEAR FROM r.d) AS INTEGER) AS y FROM bounds, generate_series("
+            "CAST(bounds.lo AS TIMESTAMP), CAST(bounds.hi AS TIMESTAMP), INTERVAL '1 month') "
+            "AS r(d)",
         ),
         (
             "expected",
@@ -97,8 +101,9 @@ def _every_village_reported(ctx: CheckContext) -> Facts:
     body = (
         "SELECT e.m AS month, count(*) AS villages, "
         "count(*) FILTER (WHERE r.ma_thon IS NULL) AS missing, "
-        f"coalesce(list(e.m || '|' || e.ma_thon ORDER BY e.ma_thon) "
-        f"FILTER (WHERE r.ma_thon IS NULL), [])[1:{limit}] AS missing_villages "
+        # NULL (no key) in months without a missing village.
+        f"(array_agg(e.m || '|' || e.ma_thon ORDER BY e.ma_thon) "
+        f"FILTER (WHERE r.ma_thon IS NULL))[1:{limit}] AS missing_villages "
         "FROM expected AS e LEFT JOIN reported AS r ON r.m = e.m AND r.ma_thon = e.ma_thon "
         "WHERE e.ma_thon IN (SELECT ma_thon FROM ever) GROUP BY 1 ORDER BY 1"
     )
@@ -140,8 +145,8 @@ def _every_village_reported(ctx: CheckContext) -> Facts:
 
 def _reported_once_per_file(ctx: CheckContext) -> Facts:
     frame = ctx.df(
-        "SELECT any_value(nha_mang || '|' || ky_bao_cao || '|' || ma_thon) AS key, "
-        "any_value(file_name) AS file_name, count(*) - 1 AS extra_rows "
+        "SELECT min(nha_mang || '|' || ky_bao_cao || '|' || ma_thon) AS key, "
+        "min(file_name) AS file_name, count(*) - 1 AS extra_rows "
         "FROM raw.telecom_coverage GROUP BY file_sha256, ma_thon HAVING count(*) > 1 "
         "ORDER BY key"
     )
@@ -163,9 +168,9 @@ SPEC = raw_spec(
         "AND t.ky_bao_cao = split_part(q.record_key, '|', 2) "
         "AND t.ma_thon = split_part(q.record_key, '|', 3)"
     ),
-    year_sql="try_cast(left(t.ky_bao_cao, 4) AS INTEGER)",
-    quarantine_year_sql="try_cast(left(split_part(q.record_key, '|', 2), 4) AS INTEGER)",
-    freshness_sql=f"CAST({_PERIOD_START} + INTERVAL 1 MONTH AS TIMESTAMP)",
+    year_sql=_REPORT_YEAR,
+    quarantine_year_sql=try_int("left(split_part(q.record_key, '|', 2), 4)"),
+    freshness_sql=f"CAST({_PERIOD_START} + INTERVAL '1 month' AS TIMESTAMP)",
     present_columns=("ma_thon",),
     ranks_agencies=False,
     row_rules=(

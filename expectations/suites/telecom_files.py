@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from expectations.generic import schema_readable
 from expectations.rules import DatasetSpec, Facts, TableRule
 from sources.telecom.files import EXTENSIONS
+from warehouse.dialect import try_int
 
 if TYPE_CHECKING:
     from expectations.context import CheckContext
@@ -22,7 +23,7 @@ DATASET = "telecom_files"
 _LATEST = (
     "SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY file_name "
     "ORDER BY modified_at DESC, registered_at DESC, sha256 DESC) AS version_rank "
-    "FROM raw.telecom_files) WHERE version_rank = 1"
+    "FROM raw.telecom_files) AS f WHERE version_rank = 1"
 )
 
 
@@ -30,7 +31,8 @@ def _files_with_status(status: str, what: str):  # type: ignore[no-untyped-def]
     def compute(ctx: CheckContext) -> Facts:
         frame = ctx.df(
             f"SELECT file_name, coalesce(status, '') AS status, coalesce(error, '') AS error, "
-            f"try_cast(left(ky_bao_cao, 4) AS INTEGER) AS year FROM ({_LATEST}) ORDER BY file_name"
+            f"{try_int('left(ky_bao_cao, 4)')} AS year FROM ({_LATEST}) AS latest "
+            "ORDER BY file_name"
         )
         return Facts(
             frame,
@@ -57,10 +59,10 @@ def _carrier_month_present(ctx: CheckContext) -> Facts:
     frame = ctx.df(
         "WITH feeds AS (SELECT nha_mang, ky_bao_cao, status FROM raw.telecom_files "
         "WHERE nha_mang IS NOT NULL AND ky_bao_cao IS NOT NULL), "
-        "bounds AS (SELECT min(strptime(ky_bao_cao || '-01', '%Y-%m-%d')) AS lo, "
-        "max(strptime(ky_bao_cao || '-01', '%Y-%m-%d')) AS hi FROM feeds), "
-        "months AS (SELECT strftime(r.range, '%Y-%m') AS month FROM bounds, "
-        "range(bounds.lo, bounds.hi + INTERVAL 1 DAY, INTERVAL 1 MONTH) AS r), "
+        "bounds AS (SELECT min(CAST(ky_bao_cao || '-01' AS TIMESTAMP)) AS lo, "
+        "max(CAST(ky_bao_cao || '-01' AS TIMESTAMP)) AS hi FROM feeds), "
+        "months AS (SELECT left(CAST(CAST(r.d AS DATE) AS VARCHAR), 7) AS month FROM bounds, "
+        "generate_series(bounds.lo, bounds.hi, INTERVAL '1 month') AS r(d)), "
         f"carriers(carrier, ext) AS (VALUES {carriers}) "
         "SELECT c.carrier, m.month, c.carrier || '_' || m.month || '.' || c.ext AS file_name, "
         "CAST(left(m.month, 4) AS INTEGER) AS year, "
@@ -68,7 +70,7 @@ def _carrier_month_present(ctx: CheckContext) -> Facts:
         "count(f.status) AS files "
         "FROM carriers AS c CROSS JOIN months AS m "
         "LEFT JOIN feeds AS f ON f.nha_mang = c.carrier AND f.ky_bao_cao = m.month "
-        "GROUP BY ALL ORDER BY m.month, c.carrier"
+        "GROUP BY 1, 2, 3, 4 ORDER BY m.month, c.carrier"
     )
     return Facts(
         frame,
@@ -91,7 +93,7 @@ def _carrier_month_present(ctx: CheckContext) -> Facts:
 def _month_resent(ctx: CheckContext) -> Facts:
     frame = ctx.df(
         "SELECT file_name, count(DISTINCT sha256) AS versions, "
-        "try_cast(left(any_value(ky_bao_cao), 4) AS INTEGER) AS year "
+        f"{try_int('left(min(ky_bao_cao), 4)')} AS year "
         "FROM raw.telecom_files WHERE nha_mang IS NOT NULL AND status <> 'not_a_feed' "
         "GROUP BY file_name ORDER BY file_name"
     )
