@@ -10,6 +10,7 @@ cannot be reversed or recomputed without `CDS_PII_KEY`.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 from typing import Any
@@ -37,8 +38,11 @@ def pseudonymise(key: bytes, value: str) -> str:
     return hmac.new(key, value.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
+@functools.lru_cache(maxsize=4096)
 def is_personal_field(name: str) -> bool:
-    """Whether a field name denotes personal data (applicant, id number, phone, address...)."""
+    """Whether a field name denotes personal data (applicant, id number, phone, address...).
+
+    Cached: the same few field names come back on every record."""
     lowered = name.lower()
     return any(part in lowered for part in _PERSONAL_NAME_PARTS)
 

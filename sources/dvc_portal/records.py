@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 import orjson
@@ -62,8 +63,9 @@ class RecordSpec:
         # Derived columns sit just before `updated_at`, as in the raw table.
         return [*names[:-1], *self.derived, names[-1], "_extra"]
 
-    @property
+    @cached_property
     def known(self) -> frozenset[str]:
+        # Asked for every field of every record: computed once per spec.
         return frozenset(f.name for f in self.fields) | frozenset(self.derived)
 
 
