@@ -75,9 +75,7 @@ def test_crash_then_rerun_equals_uninterrupted(tmp_path, crash_after):
     conn = open_writer(str(tmp_path / "crash.duckdb"))
     lander = Lander(conn, "crashing")
     with pytest.raises(ConnectionError):
-        lander.land(
-            FakeSource(records, crash_after=crash_after).read(None), dataset="dvc_ratings"
-        )
+        lander.land(FakeSource(records, crash_after=crash_after).read(None), dataset="dvc_ratings")
     Lander(conn, "rerun").land(
         FakeSource(records).read(lander.watermark("dvc_ratings")), dataset="dvc_ratings"
     )
@@ -111,8 +109,7 @@ def test_rejected_and_duplicates_go_to_quarantine_once(lander):
     assert stats.rows_landed == 2
     assert stats.reasons == {"enum": 1, "duplicate": 1}
     rows = lander.conn.execute(
-        "SELECT dataset, record_key, split_part(reason, ':', 1) FROM quality.quarantine "
-        "ORDER BY 2"
+        "SELECT dataset, record_key, split_part(reason, ':', 1) FROM quality.quarantine ORDER BY 2"
     ).fetchall()
     assert rows == [
         ("dvc_ratings", "DG00002|2025-03-01 08:02:00", "duplicate"),
