@@ -11,27 +11,7 @@
 -- stg_dvc__dossiers: the batch holds the latest version of every document touched since the
 -- watermark, deleted ones included so that delete+insert removes them from the table; the
 -- post-hook then drops those tombstones (is_deleted is therefore always false here).
-with versions as (
-    select versions.*
-    from {{ ref('base_qlvb__document_versions') }} as versions
-    {% if is_incremental() %}
-    where versions.document_id in (
-        select touched.document_id
-        from {{ ref('base_qlvb__document_versions') }} as touched
-        where touched.loaded_at >= {{ watermark('loaded_at') }}
-    )
-    {% endif %}
-),
-
-ranked as (
-    select
-        versions.*,
-        row_number() over (
-            partition by versions.document_id
-            order by versions.updated_at desc, versions.loaded_at desc
-        ) as version_rank
-    from versions
-)
+with {{ ranked_versions(ref('base_qlvb__document_versions'), 'document_id') }}
 
 select
     document_id,
