@@ -1,6 +1,5 @@
-"""Landing behaves the same on PostgreSQL as on DuckDB: atomic per batch, idempotent by key
-and version, nothing lost after a crash (the pattern of tests/warehouse/test_landing.py, run
-on both backends)."""
+"""Landing is atomic per batch, idempotent by key and version, and loses nothing after a
+crash: every case runs on both backends, a DuckDB file and a PostgreSQL database."""
 
 from __future__ import annotations
 
@@ -97,6 +96,11 @@ def test_crash_then_rerun_equals_uninterrupted(warehouse_target: str, crash_afte
         conn.close()
     assert len(content) == 52  # every version of every record, once
     assert len({(r[0], r[4]) for r in content}) == 52
+    assert content == sorted(
+        (r["ma_danh_gia"], r["ma_ho_so"], r["muc_do"], r["ngay_danh_gia"], r["updated_at"],
+         r["_extra"])
+        for r in records
+    )  # fmt: skip
 
 
 def test_failure_inside_a_batch_rolls_back_rows_and_watermark(lander: Lander) -> None:
@@ -135,6 +139,11 @@ def test_rejected_and_duplicates_go_to_quarantine_once(lander: Lander) -> None:
         ("dvc_ratings", "DG9", "enum"),
     ]
     assert rows[1][3] == '{"x": "é"}'
+
+
+def test_batch_of_another_dataset_is_refused(lander: Lander) -> None:
+    with pytest.raises(ValueError, match="dvc_dossiers"):
+        lander.land([Batch("dvc_dossiers", [], [], None)], dataset="dvc_ratings")
 
 
 def test_reference_rows_with_every_type(lander: Lander) -> None:

@@ -7,6 +7,8 @@
 --   total of all agencies.
 -- CQ-05 is a state: the catalogue at the period's end (or the agency's last day in force).
 -- Periods without any fact get 0 / 0 (a null value downstream: "not applicable").
+-- Agencies and the province take one path: the province is a unit valid forever whose facts
+-- are the sum of every agency's, and whose catalogue state counts every procedure level.
 with indicators as (
     select
         ma_chi_tieu as indicator_code,
@@ -29,171 +31,102 @@ snapshots as (
     select * from {{ ref('int_procedures_snapshotted') }}
 ),
 
-agencies as (
+provinces as (
+    select admin_unit_code
+    from {{ ref('stg_reference__admin_units') }}
+    where level = 'TINH'
+),
+
+units as (
     select
-        agencies.agency_code,
-        agencies.ranking_group,
-        groups.level,
+        'agency' as unit_type,
+        agencies.agency_code as unit_code,
+        groups.level as unit_level,
+        agencies.ranking_group as applies_as,
         coalesce(agencies.valid_from, cast('1900-01-01' as date)) as valid_from,
         coalesce(agencies.valid_to, cast('9999-12-31' as date)) as valid_to
     from {{ ref('stg_reference__agencies') }} as agencies
     inner join {{ ref('ranking_groups') }} as groups
         on agencies.ranking_group = groups.ranking_group
+    union all
+    select
+        'admin_unit',
+        admin_unit_code,
+        'TINH',
+        'TINH',
+        cast('1900-01-01' as date),
+        cast('9999-12-31' as date)
+    from provinces
 ),
 
-agency_periods as (
+unit_facts as (
+    select 'agency' as unit_type, agency_code as unit_code, indicator_code, month_start,
+        numerator, denominator
+    from facts
+    union all
+    select 'admin_unit', provinces.admin_unit_code, facts.indicator_code, facts.month_start,
+        sum(facts.numerator), sum(facts.denominator)
+    from facts
+    cross join provinces
+    group by provinces.admin_unit_code, facts.indicator_code, facts.month_start
+),
+
+unit_periods as (
     select
         indicators.indicator_code,
-        agencies.agency_code,
-        agencies.level,
-        agencies.valid_from,
-        agencies.valid_to,
+        units.unit_type,
+        units.unit_code,
+        units.unit_level,
+        units.valid_from,
+        units.valid_to,
         periods.period_grain,
         periods.period_start,
         periods.period_end,
         case
-            when agencies.valid_to < periods.period_end then {{ add_days('agencies.valid_to', 1) }}
+            when units.valid_to < periods.period_end then {{ add_days('units.valid_to', 1) }}
             else periods.next_period_start
         end as state_cutoff_on
-    from agencies
+    from units
     inner join indicators
-        on indicators.applies_to like '%;' || agencies.ranking_group || ';%'
+        on indicators.applies_to like '%;' || units.applies_as || ';%'
     inner join periods
         on indicators.source = periods.source
-        and periods.period_start <= agencies.valid_to
-        and periods.period_end >= agencies.valid_from
+        and periods.period_start <= units.valid_to
+        and periods.period_end >= units.valid_from
 ),
 
-agency_flows as (
+-- What each unit-period counts: the monthly facts of a flow, the catalogue state of CQ-05.
+counted as (
+    select unit_periods.*, unit_facts.numerator, unit_facts.denominator
+    from unit_periods
+    left join unit_facts
+        on unit_periods.indicator_code = unit_facts.indicator_code
+        and unit_periods.unit_type = unit_facts.unit_type
+        and unit_periods.unit_code = unit_facts.unit_code
+        and unit_facts.month_start >= unit_periods.period_start
+        and unit_facts.month_start <= unit_periods.period_end
+        and unit_facts.month_start >= {{ month_of('unit_periods.valid_from') }}
+        and unit_facts.month_start <= unit_periods.valid_to
+    where unit_periods.indicator_code <> 'CQ-05'
+    union all
     select
-        agency_periods.indicator_code,
-        agency_periods.agency_code,
-        agency_periods.level,
-        agency_periods.period_grain,
-        agency_periods.period_start,
-        agency_periods.period_end,
-        coalesce(sum(facts.numerator), 0) as numerator,
-        coalesce(sum(facts.denominator), 0) as denominator
-    from agency_periods
-    left join facts
-        on agency_periods.indicator_code = facts.indicator_code
-        and agency_periods.agency_code = facts.agency_code
-        and facts.month_start >= agency_periods.period_start
-        and facts.month_start <= agency_periods.period_end
-        and facts.month_start >= {{ month_of('agency_periods.valid_from') }}
-        and facts.month_start <= agency_periods.valid_to
-    where agency_periods.indicator_code <> 'CQ-05'
-    group by
-        agency_periods.indicator_code,
-        agency_periods.agency_code,
-        agency_periods.level,
-        agency_periods.period_grain,
-        agency_periods.period_start,
-        agency_periods.period_end
-),
-
-agency_states as (
-    select
-        agency_periods.indicator_code,
-        agency_periods.agency_code,
-        agency_periods.level,
-        agency_periods.period_grain,
-        agency_periods.period_start,
-        agency_periods.period_end,
-        coalesce(sum(snapshots.procedures_fully_online), 0) as numerator,
-        coalesce(sum(snapshots.procedures_eligible), 0) as denominator
-    from agency_periods
+        unit_periods.*,
+        snapshots.procedures_fully_online,
+        snapshots.procedures_eligible
+    from unit_periods
     left join snapshots
-        on agency_periods.state_cutoff_on = snapshots.cutoff_on
-        and agency_periods.level = snapshots.procedure_level
-        and (agency_periods.level <> 'TINH' or agency_periods.agency_code = snapshots.agency_code)
-    where agency_periods.indicator_code = 'CQ-05'
-    group by
-        agency_periods.indicator_code,
-        agency_periods.agency_code,
-        agency_periods.level,
-        agency_periods.period_grain,
-        agency_periods.period_start,
-        agency_periods.period_end
-),
-
-province_periods as (
-    select
-        indicators.indicator_code,
-        provinces.admin_unit_code,
-        periods.period_grain,
-        periods.period_start,
-        periods.period_end,
-        periods.next_period_start
-    from indicators
-    inner join periods on indicators.source = periods.source
-    cross join (
-        select admin_unit_code
-        from {{ ref('stg_reference__admin_units') }}
-        where level = 'TINH'
-    ) as provinces
-    where indicators.applies_to like '%;TINH;%'
-),
-
-province_flows as (
-    select
-        province_periods.indicator_code,
-        province_periods.admin_unit_code,
-        province_periods.period_grain,
-        province_periods.period_start,
-        province_periods.period_end,
-        coalesce(sum(facts.numerator), 0) as numerator,
-        coalesce(sum(facts.denominator), 0) as denominator
-    from province_periods
-    left join facts
-        on province_periods.indicator_code = facts.indicator_code
-        and facts.month_start >= province_periods.period_start
-        and facts.month_start <= province_periods.period_end
-    where province_periods.indicator_code <> 'CQ-05'
-    group by
-        province_periods.indicator_code,
-        province_periods.admin_unit_code,
-        province_periods.period_grain,
-        province_periods.period_start,
-        province_periods.period_end
-),
-
-province_states as (
-    select
-        province_periods.indicator_code,
-        province_periods.admin_unit_code,
-        province_periods.period_grain,
-        province_periods.period_start,
-        province_periods.period_end,
-        coalesce(sum(snapshots.procedures_fully_online), 0) as numerator,
-        coalesce(sum(snapshots.procedures_eligible), 0) as denominator
-    from province_periods
-    left join snapshots on province_periods.next_period_start = snapshots.cutoff_on
-    where province_periods.indicator_code = 'CQ-05'
-    group by
-        province_periods.indicator_code,
-        province_periods.admin_unit_code,
-        province_periods.period_grain,
-        province_periods.period_start,
-        province_periods.period_end
-),
-
-unioned as (
-    select indicator_code, 'agency' as unit_type, agency_code as unit_code, level as unit_level,
-        period_grain, period_start, period_end, numerator, denominator
-    from agency_flows
-    union all
-    select indicator_code, 'agency', agency_code, level,
-        period_grain, period_start, period_end, numerator, denominator
-    from agency_states
-    union all
-    select indicator_code, 'admin_unit', admin_unit_code, 'TINH',
-        period_grain, period_start, period_end, numerator, denominator
-    from province_flows
-    union all
-    select indicator_code, 'admin_unit', admin_unit_code, 'TINH',
-        period_grain, period_start, period_end, numerator, denominator
-    from province_states
+        on unit_periods.state_cutoff_on = snapshots.cutoff_on
+        and (
+            unit_periods.unit_type = 'admin_unit'
+            or (
+                unit_periods.unit_level = snapshots.procedure_level
+                and (
+                    unit_periods.unit_level <> 'TINH'
+                    or unit_periods.unit_code = snapshots.agency_code
+                )
+            )
+        )
+    where unit_periods.indicator_code = 'CQ-05'
 )
 
 select
@@ -204,7 +137,9 @@ select
     period_grain,
     period_start,
     period_end,
-    cast(numerator as {{ type_double() }}) as numerator,
-    cast(denominator as {{ type_double() }}) as denominator,
+    cast(coalesce(sum(numerator), 0) as {{ type_double() }}) as numerator,
+    cast(coalesce(sum(denominator), 0) as {{ type_double() }}) as denominator,
     'actual' as basis
-from unioned
+from counted
+-- by the seven columns of the unit-period listed first
+group by 1, 2, 3, 4, 5, 6, 7

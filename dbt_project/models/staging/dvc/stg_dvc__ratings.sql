@@ -14,15 +14,7 @@ renamed as (
     from source
 ),
 
-ranked as (
-    select
-        renamed.*,
-        row_number() over (
-            partition by renamed.rating_id
-            order by renamed.updated_at desc, renamed.loaded_at desc
-        ) as version_rank
-    from renamed
-)
+{{ ranked_versions('renamed', 'rating_id') }}
 
 select rating_id, dossier_id, satisfaction, rated_at, updated_at, loaded_at
 from ranked

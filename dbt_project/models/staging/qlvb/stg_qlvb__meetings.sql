@@ -16,15 +16,7 @@ renamed as (
     from source
 ),
 
-ranked as (
-    select
-        renamed.*,
-        row_number() over (
-            partition by renamed.meeting_id
-            order by renamed.updated_at desc, renamed.loaded_at desc
-        ) as version_rank
-    from renamed
-)
+{{ ranked_versions('renamed', 'meeting_id') }}
 
 select meeting_id, chair_agency_code, is_three_level, form, meeting_date, updated_at
 from ranked

@@ -15,15 +15,7 @@ renamed as (
     from source
 ),
 
-ranked as (
-    select
-        renamed.*,
-        row_number() over (
-            partition by renamed.unit_id
-            order by renamed.updated_at desc, renamed.loaded_at desc
-        ) as version_rank
-    from renamed
-)
+{{ ranked_versions('renamed', 'unit_id') }}
 
 select unit_id, agency_code, unit_name, level, updated_at
 from ranked

@@ -17,15 +17,7 @@ renamed as (
     from source
 ),
 
-ranked as (
-    select
-        renamed.*,
-        row_number() over (
-            partition by renamed.work_file_id
-            order by renamed.updated_at desc, renamed.loaded_at desc
-        ) as version_rank
-    from renamed
-)
+{{ ranked_versions('renamed', 'work_file_id') }}
 
 select
     work_file_id,
