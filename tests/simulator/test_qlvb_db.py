@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -26,9 +25,7 @@ from sqlalchemy import (
     inspect,
     or_,
     select,
-    text,
 )
-from sqlalchemy.exc import OperationalError
 
 from sources.simulator.manifest import Manifest
 from sources.simulator.qlvb import (
@@ -289,28 +286,15 @@ def test_write_replaces_existing_tables_and_reports_progress(tmp_path: Path) -> 
 
 
 @pytest.fixture
-def pg_schema_url() -> Iterator[str]:
-    """A throwaway schema on the test PostgreSQL server, dropped afterwards."""
-    admin = create_qlvb_engine(PG_URL)
-    schema = f"qlvb_test_{uuid.uuid4().hex[:12]}"
-    try:
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    except OperationalError as exc:
-        admin.dispose()
-        pytest.skip(f"PostgreSQL at {PG_URL} is unreachable: {exc.orig}")
-    try:
-        yield f"{PG_URL}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+def pg_url_in_schema(make_pg_schema) -> Iterator[str]:
+    with make_pg_schema() as (url, _schema):
+        yield url
 
 
 @pytest.mark.postgres
-def test_postgresql_database_follows_the_contract(pg_schema_url: str) -> None:
-    counts, manifest = _generate(pg_schema_url)
-    _check_database(pg_schema_url, counts, manifest)
+def test_postgresql_database_follows_the_contract(pg_url_in_schema: str) -> None:
+    counts, manifest = _generate(pg_url_in_schema)
+    _check_database(pg_url_in_schema, counts, manifest)
     # The tables went into the throwaway schema, not into public.
     engine = create_qlvb_engine(PG_URL)
     try:
