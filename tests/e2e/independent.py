@@ -166,7 +166,7 @@ def make_value(
     op, goal = target if target else (None, None)
     meets = None
     if value is not None and goal is not None:
-        meets = value > goal if op == ">" else value >= goal
+        meets = {">": value > goal, ">=": value >= goal, "<": value < goal, "<=": value <= goal}[op]
     gap = None if value is None or goal is None else goal - value
     return Value(numerator, denominator, value, goal, op, meets, gap, basis)
 

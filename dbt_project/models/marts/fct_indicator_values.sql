@@ -38,6 +38,8 @@ select
         when valued.value is null or targets.target is null then null
         when targets.target_op = '>' then valued.value > targets.target
         when targets.target_op = '>=' then valued.value >= targets.target
+        when targets.target_op = '<' then valued.value < targets.target
+        when targets.target_op = '<=' then valued.value <= targets.target
     end as meets_target,
     targets.target - valued.value as gap_pp,
     valued.basis
