@@ -116,4 +116,4 @@ def test_postgres_marts_match_hand_counts(pg_database: str) -> None:
         pytest.approx(0.8),
         "reexpressed_new_communes",
     )
-    assert _query(pg_database, "select count(*) from marts.indicator_coverage") == [(33,)]
+    assert _query(pg_database, "select count(*) from marts.indicator_coverage") == [(35,)]

@@ -296,7 +296,7 @@ def test_indicator_coverage(warehouse: Path) -> None:
         warehouse,
         "select status, count(*) from marts.indicator_coverage group by status order by status",
     )
-    assert rows == [("computed", 15), ("no_source", 18)]
+    assert rows == [("computed", 15), ("no_source", 20)]
     assert query(
         warehouse,
         "select latest_period from marts.indicator_coverage where indicator_code = 'HT-01'",

@@ -451,7 +451,7 @@ def test_indicator_coverage_lists_the_whole_catalogue(
 ) -> None:
     expected = coverage(catalogue, {**computed.values, **territorial})
     rows = state.marts["indicator_coverage"].dicts()
-    assert len(rows) == len(catalogue.indicators) == 33
+    assert len(rows) == len(catalogue.indicators) == 35
     got = {r["indicator_code"]: (r["source"], r["status"], r["latest_period"]) for r in rows}
     assert got == expected
 
