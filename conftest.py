@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import threading
 import uuid
 from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
+
+from tests.alerts.alerts_support import Collector, Receiver, SmtpServer, start_smtp
 
 PG_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
 
@@ -71,3 +76,42 @@ def make_pg_schema() -> Callable[..., contextlib.AbstractContextManager[tuple[st
 def pg_schema_url() -> Iterator[tuple[str, str]]:
     with pg_schema() as created:
         yield created
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    """A real SMTP server on loopback that keeps what it receives."""
+    handler = Collector()
+    controller, port = start_smtp(handler)
+    try:
+        yield SmtpServer(handler, port)
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def webhook() -> Iterator[Receiver]:
+    """An HTTP receiver on loopback; set `statuses` to choose its answers."""
+    bodies: list[tuple[str | None, bytes]] = []
+    statuses: list[int] = [200]
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+            length = int(self.headers.get("Content-Length") or 0)
+            bodies.append((self.headers.get("Content-Type"), self.rfile.read(length)))
+            status = statuses.pop(0) if len(statuses) > 1 else statuses[0]
+            self.send_response(status)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield Receiver(f"http://127.0.0.1:{server.server_address[1]}/hooks/cds", bodies, statuses)
+    finally:
+        server.shutdown()
+        server.server_close()

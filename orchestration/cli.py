@@ -244,6 +244,8 @@ def _run_nightly(*, show_results: bool) -> int:
     from warehouse.connection import WarehouseError
 
     try:
+        # Every setting is checked before anything is created, read or sent.
+        Settings.load().check()
         click.echo("Running the nightly pipeline:")
         outcome = run_job("nightly")
         _print_outcome(outcome)
