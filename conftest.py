@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from tests.alerts.alerts_support import Collector, Receiver, SmtpServer, start_smtp
+from tests.alerts.alerts_support import Collector, Receiver, SmtpServer, serve_smtp
 
 PG_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
 
@@ -81,12 +81,7 @@ def pg_schema_url() -> Iterator[tuple[str, str]]:
 @pytest.fixture
 def smtp_server() -> Iterator[SmtpServer]:
     """A real SMTP server on loopback that keeps what it receives."""
-    handler = Collector()
-    controller, port = start_smtp(handler)
-    try:
-        yield SmtpServer(handler, port)
-    finally:
-        controller.stop()
+    yield from serve_smtp(Collector())
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import socket
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from email import message_from_bytes, policy
@@ -178,6 +179,15 @@ def start_smtp(handler: Collector, **kwargs: Any) -> tuple[Controller, int]:
     controller = Controller(handler, hostname="127.0.0.1", port=port, **kwargs)
     controller.start()
     return controller, port
+
+
+def serve_smtp(handler: Collector, **kwargs: Any) -> Iterator[SmtpServer]:
+    """Runs a real SMTP server on loopback for the duration of a fixture."""
+    controller, port = start_smtp(handler, **kwargs)
+    try:
+        yield SmtpServer(handler, port)
+    finally:
+        controller.stop()
 
 
 def reject_all(server, session, envelope, mechanism, auth_data) -> AuthResult:  # noqa: ANN001

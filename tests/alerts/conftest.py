@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from alerts_support import (
@@ -13,7 +12,7 @@ from alerts_support import (
     new_warehouse,
     reject_all,
     seed_reference,
-    start_smtp,
+    serve_smtp,
 )
 
 
@@ -27,23 +26,15 @@ def warehouse(tmp_path: Path) -> Iterator[Path]:
     yield path
 
 
-def _serve(handler: Collector, **kwargs: Any) -> Iterator[SmtpServer]:
-    controller, port = start_smtp(handler, **kwargs)
-    try:
-        yield SmtpServer(handler, port)
-    finally:
-        controller.stop()
-
-
 @pytest.fixture
 def refusing_smtp_server() -> Iterator[SmtpServer]:
     """A server that answers 550 to every recipient."""
-    yield from _serve(Collector(refuse="550 5.7.1 Relaying denied"))
+    yield from serve_smtp(Collector(refuse="550 5.7.1 Relaying denied"))
 
 
 @pytest.fixture
 def auth_smtp_server() -> Iterator[SmtpServer]:
     """A server that requires a login and rejects every credential."""
-    yield from _serve(
+    yield from serve_smtp(
         Collector(), authenticator=reject_all, auth_required=True, auth_require_tls=False
     )
