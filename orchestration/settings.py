@@ -19,11 +19,21 @@ from dotenv import dotenv_values
 
 DEFAULT_WAREHOUSE = "warehouse/cds.duckdb"
 DEFAULT_REPORTS_DUE = "11-15"
-SECRET_VARIABLES = frozenset({"CDS_DVC_CLIENT_SECRET", "CDS_PII_KEY"})
 
 
 class SettingsError(RuntimeError):
     """A required setting is missing or malformed."""
+
+
+# What each source needs before it is read.
+SOURCE_REQUIREMENTS: dict[str, tuple[str, ...]] = {
+    "dvc": ("CDS_DVC_BASE_URL", "CDS_DVC_CLIENT_ID", "CDS_DVC_CLIENT_SECRET", "CDS_PII_KEY"),
+    "qlvb": ("CDS_QLVB_URL",),
+    "telecom": ("CDS_TELECOM_DIR", "CDS_REFERENCE_DIR"),
+    "reference": ("CDS_REFERENCE_DIR",),
+}
+# The nightly run reads every source, so it needs what any of them needs.
+_RUN_REQUIRES = frozenset(v for needs in SOURCE_REQUIREMENTS.values() for v in needs)
 
 
 @dataclass(frozen=True)
@@ -33,18 +43,21 @@ class Setting:
     variable: str
     attribute: str
     kind: str  # text | secret | url | smtp | sqlalchemy | folder | warehouse | month_day
-    required: bool = False
+
+    @property
+    def required(self) -> bool:
+        return self.variable in _RUN_REQUIRES
 
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("CDS_WAREHOUSE", "warehouse", "warehouse"),
-    Setting("CDS_DVC_BASE_URL", "dvc_base_url", "url", required=True),
-    Setting("CDS_DVC_CLIENT_ID", "dvc_client_id", "text", required=True),
-    Setting("CDS_DVC_CLIENT_SECRET", "dvc_client_secret", "secret", required=True),
-    Setting("CDS_QLVB_URL", "qlvb_url", "sqlalchemy", required=True),
-    Setting("CDS_TELECOM_DIR", "telecom_dir", "folder", required=True),
-    Setting("CDS_REFERENCE_DIR", "reference_dir", "folder", required=True),
-    Setting("CDS_PII_KEY", "pii_key", "secret", required=True),
+    Setting("CDS_DVC_BASE_URL", "dvc_base_url", "url"),
+    Setting("CDS_DVC_CLIENT_ID", "dvc_client_id", "text"),
+    Setting("CDS_DVC_CLIENT_SECRET", "dvc_client_secret", "secret"),
+    Setting("CDS_QLVB_URL", "qlvb_url", "sqlalchemy"),
+    Setting("CDS_TELECOM_DIR", "telecom_dir", "folder"),
+    Setting("CDS_REFERENCE_DIR", "reference_dir", "folder"),
+    Setting("CDS_PII_KEY", "pii_key", "secret"),
     Setting("CDS_ALERT_SMTP_URL", "alert_smtp_url", "smtp"),
     Setting("CDS_ALERT_FROM", "alert_from", "text"),
     Setting("CDS_ALERT_WEBHOOK_URL", "alert_webhook_url", "url"),
@@ -167,12 +180,3 @@ class Settings:
     def as_environment(self) -> dict[str, str]:
         """The settings as CDS_* variables, for child processes (dbt, Dagster)."""
         return {var: value for var, attr in _ATTRIBUTE.items() if (value := getattr(self, attr))}
-
-
-# What each source needs before it is read.
-SOURCE_REQUIREMENTS: dict[str, tuple[str, ...]] = {
-    "dvc": ("CDS_DVC_BASE_URL", "CDS_DVC_CLIENT_ID", "CDS_DVC_CLIENT_SECRET", "CDS_PII_KEY"),
-    "qlvb": ("CDS_QLVB_URL",),
-    "telecom": ("CDS_TELECOM_DIR", "CDS_REFERENCE_DIR"),
-    "reference": ("CDS_REFERENCE_DIR",),
-}
